@@ -1,0 +1,136 @@
+//! Turns what a failed test left behind into a message that teaches: loom's terse reports
+//! become DEADLOCK / LEAK / LIVELOCK / TOO MANY THREADS with what usually causes each, a
+//! `todo!()` becomes "not implemented yet", and a timeout names the test and its purpose.
+
+use crate::curriculum::TestSpec;
+use crate::runner::Outcome;
+
+/// What the checker knows about one failure, ready to print.
+pub struct Explained {
+    /// "failed", "timeout", "crashed": the JSON test status.
+    pub status: &'static str,
+    pub message: String,
+    /// The failure was a `todo!()` left in place.
+    pub todo: bool,
+}
+
+pub fn explain(test: &TestSpec, outcome: &Outcome) -> Explained {
+    match outcome {
+        Outcome::Passed => Explained {
+            status: "passed",
+            message: String::new(),
+            todo: false,
+        },
+        Outcome::TimedOut => Explained {
+            status: "timeout",
+            message: format!(
+                "timed out after {}s — deadlock or infinite loop suspected in `{}`.\n{}",
+                test.timeout().as_secs(),
+                test.name,
+                test.explains
+            ),
+            todo: false,
+        },
+        Outcome::Failed(record) => {
+            let raw = record.message.clone().unwrap_or_default();
+            let todo = raw.starts_with("not yet implemented")
+                || record
+                    .other_panics
+                    .iter()
+                    .any(|p| p.starts_with("not yet implemented"));
+            let mut message = match translate_loom(&raw) {
+                Some(teaching) => teaching,
+                None if todo => format!("not implemented yet: {raw}"),
+                None => raw,
+            };
+            if let Some(loc) = &record.location
+                && !loc.contains("/testkit/")
+            {
+                message.push_str(&format!("\n  at {loc}"));
+            }
+            for other in record.other_panics.iter().take(3) {
+                message.push_str(&format!("\n  (a thread of the pool panicked: {other})"));
+            }
+            message.push_str(&format!("\nThis test checks: {}", test.explains));
+            Explained {
+                status: "failed",
+                message,
+                todo,
+            }
+        }
+        Outcome::NoRecord { exit, stderr } => {
+            let mut message = match translate_loom(stderr) {
+                Some(teaching) => teaching,
+                None => format!("{exit}.\n{}", tail(stderr, 20)),
+            };
+            message.push_str(&format!("\nThis test checks: {}", test.explains));
+            Explained {
+                status: "crashed",
+                todo: stderr.contains("not yet implemented"),
+                message,
+            }
+        }
+    }
+}
+
+/// Loom's report, rewritten for a student; `None` when the text is not a loom report.
+pub fn translate_loom(text: &str) -> Option<String> {
+    let locations = || {
+        let locs: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(".rs:") && !l.contains("/loom-") && !l.contains("/rustc/"))
+            .map(str::trim)
+            .take(6)
+            .collect();
+        if locs.is_empty() {
+            String::new()
+        } else {
+            format!("\nWhere:\n  {}", locs.join("\n  "))
+        }
+    };
+    if let Some(pos) = text.find("deadlock; threads = ") {
+        let threads = text[pos..].lines().next().unwrap_or_default();
+        return Some(format!(
+            "DEADLOCK: loom found an interleaving in which every live thread is blocked \
+             ({threads}). Typical causes: joining a worker before dropping the job Sender; \
+             a worker waiting on a queue nobody will close; a send into a full channel that \
+             nobody reads; a lock held while waiting for another thread.{}",
+            locations()
+        ));
+    }
+    if text.contains("Arc leaked") || text.contains("Allocation leaked") {
+        return Some(format!(
+            "LEAK: loom found an Arc (or allocation) still alive when the model ended: some \
+             thread or value that should have been dropped was kept — usually a worker that \
+             was never joined, or a handle stored where nothing drops it.{}",
+            locations()
+        ));
+    }
+    if text.starts_with("LEAK:") {
+        return Some(text.to_string());
+    }
+    if text.contains("Model exceeded maximum number of branches") {
+        return Some(format!(
+            "LIVELOCK: loom saw a thread spin without making progress (the model exceeded \
+             its branch limit). A loop that polls (`try_recv` in a loop, a spin on an \
+             atomic) instead of blocking (`recv`, a Condvar wait) never lets an idle pool \
+             rest.{}",
+            locations()
+        ));
+    }
+    if text.contains("threads.len() < self.max_threads") {
+        return Some(
+            "TOO MANY THREADS: the model spawned more threads than loom allows (4 besides \
+             the test's own). Does the pool start a thread per job, or more workers than \
+             asked?"
+                .to_string(),
+        );
+    }
+    None
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all[start..].join("\n")
+}

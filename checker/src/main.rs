@@ -1,0 +1,205 @@
+//! `checker` — grades the worker-pool workbook.
+//!
+//! Students: `cargo checker` (progress), `cargo checker check <exercise>`,
+//! `cargo checker hint <exercise>`. Instructors: `cargo checker grade --exercises DIR --json`.
+//! Maintainers: `cargo checker verify` proves the curriculum.
+
+mod curriculum;
+mod explain;
+mod facade_rule;
+mod grade;
+mod harness;
+mod paths;
+mod report;
+mod runner;
+mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::curriculum::Curriculum;
+use crate::grade::{ExerciseStatus, GradeReport};
+use crate::paths::Paths;
+
+#[derive(Parser)]
+#[command(name = "checker", version, about = "Grades the worker-pool workbook", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show every exercise's status and points, and the next step (the default).
+    Status {
+        /// Folder of exercise crates to look at.
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
+    },
+    /// Build one exercise and run its starter and hidden tests, with explanations.
+    Check {
+        /// The exercise: its slug (`basic`) or number (`1`).
+        exercise: String,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
+        /// Print the result as JSON (the same record as `grade --json`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grade every exercise in a folder. Exits 0 whenever grading ran, whatever the score.
+    Grade {
+        /// A folder of exercise crates: `exercises` (default), `solutions`, or a student's
+        /// copy anywhere on disk. Only each crate's `src/` is read.
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a hint for an exercise: level 1 is a nudge, the last level the key idea.
+    Hint {
+        exercise: String,
+        #[arg(long, default_value_t = 1)]
+        level: usize,
+    },
+    /// Prove the curriculum: solutions pass, stubs fail, known-wrong variants are caught.
+    Verify {
+        /// Only these exercises (all ready exercises, and the facade's models, by default).
+        exercises: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "checker: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let paths = Paths::discover();
+    let curriculum = Curriculum::load(&paths.curriculum())?;
+    match cli.command.unwrap_or(Command::Status {
+        exercises: PathBuf::from("exercises"),
+    }) {
+        Command::Status { exercises } => {
+            let dir = resolve_dir(&paths, &exercises)?;
+            eprintln!("checking every exercise in {} …", dir.display());
+            let report = grade::grade_dir(&paths, &curriculum, &dir, None)?;
+            report::print_table(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            exercise,
+            exercises,
+            json,
+        } => {
+            let ex = curriculum.find(&exercise)?;
+            if !ex.is_ready() {
+                println!("Exercise {} ({}) is coming soon.", ex.id, ex.slug);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let dir = resolve_dir(&paths, &exercises)?;
+            let mut report = grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug))?;
+            let passed = report
+                .exercises
+                .iter()
+                .all(|e| e.status == ExerciseStatus::Passed);
+            if json {
+                print_json(&mut report)?;
+            } else {
+                for e in &report.exercises {
+                    report::print_exercise(e);
+                }
+            }
+            Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Grade { exercises, json } => {
+            let dir = resolve_dir(&paths, &exercises)?;
+            let mut report = grade::grade_dir(&paths, &curriculum, &dir, None)?;
+            if json {
+                print_json(&mut report)?;
+            } else {
+                for e in report
+                    .exercises
+                    .iter()
+                    .filter(|e| e.status != ExerciseStatus::ComingSoon)
+                {
+                    report::print_exercise(e);
+                    println!();
+                }
+                report::print_table(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hint { exercise, level } => {
+            let ex = curriculum.find(&exercise)?;
+            if ex.hints.is_empty() {
+                println!("Exercise {} ({}) is coming soon.", ex.id, ex.slug);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if level == 0 || level > ex.hints.len() {
+                bail!("{} has hint levels 1 to {}", ex.slug, ex.hints.len());
+            }
+            println!(
+                "Hint {level} of {} for {}:\n\n{}",
+                ex.hints.len(),
+                ex.slug,
+                ex.hints[level - 1]
+            );
+            if level < ex.hints.len() {
+                println!(
+                    "\nStill stuck? `cargo checker hint {} --level {}`. The book: book/src/{}",
+                    ex.slug,
+                    level + 1,
+                    ex.chapter
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { exercises } => {
+            verify::verify(&paths, &curriculum, &exercises)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A folder given on the command line: as given (relative to the current directory), else
+/// relative to the workbook root, so `--exercises solutions` works from anywhere.
+fn resolve_dir(paths: &Paths, dir: &Path) -> Result<PathBuf> {
+    let candidates = [dir.to_path_buf(), paths.root.join(dir)];
+    let found = candidates
+        .iter()
+        .find(|c| c.is_dir())
+        .with_context(|| format!("no folder {} to grade", dir.display()))?;
+    found
+        .canonicalize()
+        .with_context(|| format!("resolving {}", found.display()))
+}
+
+/// Compiler messages are rendered with colour for terminals; JSON gets plain text.
+fn print_json(report: &mut GradeReport) -> Result<()> {
+    for e in &mut report.exercises {
+        if let Some(m) = &mut e.message {
+            *m = anstream::adapter::strip_str(m).to_string();
+        }
+        for t in &mut e.tests {
+            t.message = anstream::adapter::strip_str(&t.message).to_string();
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    Ok(())
+}

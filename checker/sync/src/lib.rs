@@ -1,0 +1,100 @@
+//! The sync facade: every exercise and solution imports its primitives from here.
+//!
+//! Loom can only model-check code that uses loom's own types. Importing `Arc`, `Mutex`,
+//! `Condvar`, atomics, `thread::spawn` and channels from this one crate lets the checker
+//! build the same student code twice:
+//!
+//! * normally — these are plain re-exports of [`std::sync`], [`std::thread`] and
+//!   [`crossbeam_channel`], so there is no overhead at all;
+//! * with the `loom` feature — they are loom's types, plus a small loom-visible
+//!   multi-producer multi-consumer channel with crossbeam-channel's API, so loom can explore
+//!   every interleaving of a worker pool and report deadlocks and leaked threads.
+//!
+//! ```
+//! use workbook_sync::{channel, thread, Arc, Mutex};
+//!
+//! let (tx, rx) = channel::unbounded();
+//! let total = Arc::new(Mutex::new(0));
+//! let worker = {
+//!     let total = Arc::clone(&total);
+//!     thread::spawn(move || {
+//!         for n in rx.iter() {
+//!             *total.lock().unwrap() += n;
+//!         }
+//!     })
+//! };
+//! for n in 1..=3 {
+//!     tx.send(n).unwrap();
+//! }
+//! drop(tx); // the last sender gone: the worker's loop ends
+//! worker.join().unwrap();
+//! assert_eq!(*total.lock().unwrap(), 6);
+//! ```
+//!
+//! Time is not modelled by loom: keep `Instant`, sleeps and timeouts out of the code a model
+//! reaches (take the current time as a parameter instead). Under loom the `*_timeout`
+//! channel methods panic with an explanation.
+
+#[cfg(not(feature = "loom"))]
+pub use std::sync::{
+    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, WaitTimeoutResult,
+};
+
+#[cfg(feature = "loom")]
+pub use loom::sync::{
+    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, WaitTimeoutResult,
+};
+
+pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+/// `true` in the model-check build. Tests use it to shrink their sizes under loom.
+pub const MODEL_CHECKED: bool = cfg!(feature = "loom");
+
+/// Atomic integers and booleans (`std::sync::atomic`, or loom's).
+pub mod atomic {
+    #[cfg(not(feature = "loom"))]
+    pub use std::sync::atomic::{
+        AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, fence,
+    };
+
+    #[cfg(feature = "loom")]
+    pub use loom::sync::atomic::{
+        AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, fence,
+    };
+
+    pub use std::sync::atomic::Ordering;
+}
+
+/// Threads (`std::thread`, or loom's).
+pub mod thread {
+    #[cfg(not(feature = "loom"))]
+    pub use std::thread::{
+        Builder, JoinHandle, Thread, ThreadId, current, panicking, park, spawn, yield_now,
+    };
+
+    #[cfg(feature = "loom")]
+    pub use loom::thread::{
+        Builder, JoinHandle, Thread, ThreadId, current, panicking, park, spawn, yield_now,
+    };
+
+    pub use std::thread::Result;
+}
+
+/// Multi-producer, multi-consumer channels with crossbeam-channel's API.
+///
+/// Both ends are `Clone`. Receiving fails once every [`Sender`] is gone and the queue is
+/// empty; sending fails once every [`Receiver`] is gone. `bounded(0)` is a rendezvous:
+/// a send completes only when a receiver takes the message.
+pub mod channel {
+    #[cfg(not(feature = "loom"))]
+    pub use crossbeam_channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+
+    #[cfg(feature = "loom")]
+    mod modelled;
+    #[cfg(feature = "loom")]
+    pub use modelled::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+
+    pub use crossbeam_channel::{
+        RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+    };
+}

@@ -1,0 +1,18 @@
+//! Shared by every hidden suite, so no suite copies a helper.
+//!
+//! * [`harness`] — the trusted test runner the checker builds each suite into;
+//! * [`check`] — assertions whose messages teach what went wrong in a pool;
+//! * [`gate`] — hand-operated gates and thread-exit probes for ordering tests without sleeps;
+//! * [`model`] — loom model settings (model-check tier only).
+
+pub mod check;
+pub mod gate;
+pub mod harness;
+#[cfg(feature = "loom")]
+pub mod model;
+
+pub use harness::Record;
+#[cfg(feature = "loom")]
+pub use model::{model, model_with_bound};
+/// Shadows the built-in `#[test]` inside the harness; see the `testkit-macros` crate.
+pub use testkit_macros::test;
