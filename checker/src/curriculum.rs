@@ -86,8 +86,8 @@ impl Kind {
 
     pub fn default_timeout_secs(self) -> u64 {
         match self {
-            Kind::Starter | Kind::Unit => 10,
-            Kind::Loom => 120,
+            Kind::Starter | Kind::Unit => 5,
+            Kind::Loom => 60,
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn explain(test: &TestSpec, outcome: &Outcome) -> Explained {
             };
             if let Some(loc) = &record.location
                 && !loc.contains("/testkit/")
+                && !loc.contains("/.cargo/registry/")
             {
                 message.push_str(&format!("\n  at {loc}"));
             }
@@ -75,58 +76,90 @@ pub fn explain(test: &TestSpec, outcome: &Outcome) -> Explained {
 
 /// Loom's report, rewritten for a student; `None` when the text is not a loom report.
 pub fn translate_loom(text: &str) -> Option<String> {
-    let locations = || {
-        let locs: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains(".rs:") && !l.contains("/loom-") && !l.contains("/rustc/"))
-            .map(str::trim)
-            .take(6)
-            .collect();
-        if locs.is_empty() {
-            String::new()
-        } else {
-            format!("\nWhere:\n  {}", locs.join("\n  "))
-        }
-    };
     if let Some(pos) = text.find("deadlock; threads = ") {
-        let threads = text[pos..].lines().next().unwrap_or_default();
+        let report = text[pos..].lines().next().unwrap_or_default();
         return Some(format!(
-            "DEADLOCK: loom found an interleaving in which every live thread is blocked \
-             ({threads}). Typical causes: joining a worker before dropping the job Sender; \
-             a worker waiting on a queue nobody will close; a send into a full channel that \
-             nobody reads; a lock held while waiting for another thread.{}",
-            locations()
+            "DEADLOCK: loom found an interleaving in which every live thread is blocked, so \
+             none can ever continue. Typical causes: joining a worker before dropping the job \
+             Sender; a worker waiting on a queue nobody will close; a send into a full channel \
+             nobody reads; a lock held while waiting for another thread.\n{}",
+            blocked_threads(report)
         ));
     }
     if text.contains("Arc leaked") || text.contains("Allocation leaked") {
-        return Some(format!(
-            "LEAK: loom found an Arc (or allocation) still alive when the model ended: some \
-             thread or value that should have been dropped was kept — usually a worker that \
-             was never joined, or a handle stored where nothing drops it.{}",
-            locations()
-        ));
+        return Some(
+            "LEAK: loom found an Arc (or allocation) still alive when the model ended: something \
+             that should have been dropped was kept — usually a worker thread that was never \
+             joined, or a handle stored where nothing drops it."
+                .to_string(),
+        );
     }
-    if text.starts_with("LEAK:") {
-        return Some(text.to_string());
+    if let Some(pos) = text.find("LEAK:") {
+        return Some(text[pos..].to_string());
     }
     if text.contains("Model exceeded maximum number of branches") {
-        return Some(format!(
-            "LIVELOCK: loom saw a thread spin without making progress (the model exceeded \
-             its branch limit). A loop that polls (`try_recv` in a loop, a spin on an \
-             atomic) instead of blocking (`recv`, a Condvar wait) never lets an idle pool \
-             rest.{}",
-            locations()
-        ));
+        return Some(
+            "LIVELOCK: loom saw a thread spin without making progress (the model exceeded its \
+             branch limit). A loop that polls (`try_recv` in a loop, a spin on an atomic) \
+             instead of blocking (`recv`, a Condvar wait) never lets an idle pool rest."
+                .to_string(),
+        );
     }
     if text.contains("threads.len() < self.max_threads") {
         return Some(
-            "TOO MANY THREADS: the model spawned more threads than loom allows (4 besides \
-             the test's own). Does the pool start a thread per job, or more workers than \
-             asked?"
+            "TOO MANY THREADS: the model spawned more threads than loom allows (4 besides the \
+             test's own). Does the pool start a thread per job, or more workers than asked?"
                 .to_string(),
         );
     }
     None
+}
+
+/// `deadlock; threads = [(Id(0), Blocked(Location(Some(Location { file: "f", line: 1, column: 2 })))), …]`
+/// → one line per thread: where it is blocked.
+fn blocked_threads(report: &str) -> String {
+    let mut lines = Vec::new();
+    for (n, part) in report.split("(Id(").skip(1).enumerate() {
+        let state = if part.contains("Blocked") {
+            "blocked"
+        } else if part.contains("Terminated") {
+            "finished"
+        } else {
+            "runnable"
+        };
+        let place = match (field(part, "file: \"", "\""), field(part, "line: ", ",")) {
+            (Some(file), Some(line)) => {
+                let code = line
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| {
+                        std::fs::read_to_string(file)
+                            .ok()?
+                            .lines()
+                            .nth(n - 1)
+                            .map(str::trim)
+                            .map(String::from)
+                    })
+                    .map(|code| format!("\n      {code}"))
+                    .unwrap_or_default();
+                format!(" at {file}:{line}{code}")
+            }
+            _ => String::new(),
+        };
+        let who = if n == 0 {
+            "the test's thread".to_string()
+        } else {
+            format!("thread {n}")
+        };
+        lines.push(format!("  {who}: {state}{place}"));
+    }
+    lines.join("\n")
+}
+
+fn field<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
 }
 
 fn tail(text: &str, lines: usize) -> String {

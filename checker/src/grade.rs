@@ -87,6 +87,7 @@ pub fn grade_dir(
     curriculum: &Curriculum,
     dir: &Path,
     select: Option<&str>,
+    timeout_scale: f64,
 ) -> Result<GradeReport> {
     let targets: Vec<Target<'_>> = curriculum
         .exercise
@@ -99,7 +100,7 @@ pub fn grade_dir(
         })
         .collect();
     let key = format!("grade-{}", short_hash(&dir.to_string_lossy()));
-    let exercises = evaluate(paths, &key, &targets)?;
+    let exercises = evaluate(paths, &key, &targets, timeout_scale)?;
     Ok(GradeReport {
         score: exercises.iter().map(|e| e.score).sum(),
         max_score: exercises.iter().map(|e| e.max_score).sum(),
@@ -108,7 +109,14 @@ pub fn grade_dir(
 }
 
 /// Builds and runs every target; reports come back in the order of `targets`.
-pub fn evaluate(paths: &Paths, key: &str, targets: &[Target<'_>]) -> Result<Vec<ExerciseReport>> {
+///
+/// Every test's timeout is multiplied by `timeout_scale` (1.0 normally).
+pub fn evaluate(
+    paths: &Paths,
+    key: &str,
+    targets: &[Target<'_>],
+    timeout_scale: f64,
+) -> Result<Vec<ExerciseReport>> {
     // Decide which targets get built at all.
     let mut early: Vec<Option<ExerciseReport>> = Vec::new();
     for t in targets {
@@ -164,7 +172,11 @@ pub fn evaluate(paths: &Paths, key: &str, targets: &[Target<'_>]) -> Result<Vec<
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(j) else { break };
-                    match runner::run_test(&job.exe, &job.test.harness_name(), job.test.timeout()) {
+                    match runner::run_test(
+                        &job.exe,
+                        &job.test.harness_name(),
+                        job.test.timeout().mul_f64(timeout_scale),
+                    ) {
                         Ok(run) => {
                             let explained = explain::explain(job.test, &run.outcome);
                             let passed = explained.status == "passed";

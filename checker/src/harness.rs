@@ -81,6 +81,10 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
     let lock = fs::File::create(work.join(".lock"))?;
     lock.lock().context("locking the harness workspace")?;
 
+    // Cargo hashes path packages relative to their workspace, so two harness workspaces with
+    // the same member names would write the same executables: name members after the folder.
+    let tag = crate::grade::short_hash(&work.to_string_lossy());
+    let tag = &tag[..8];
     let mut members = Vec::new();
     let mut wanted = Vec::new();
     for (i, unit) in units.iter().enumerate() {
@@ -95,9 +99,9 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
             continue;
         }
         wanted.push(true);
-        write_units(paths, &work, tier, i, unit, &tests)?;
-        members.push(subject_pkg(i, unit.exercise));
-        members.push(suite_pkg(i, unit.exercise));
+        write_units(paths, &work, tier, tag, i, unit, &tests)?;
+        members.push(subject_pkg(tag, i, unit.exercise));
+        members.push(suite_pkg(tag, i, unit.exercise));
     }
     if members.is_empty() {
         return Ok(units.iter().map(|_| Built::NoTests).collect());
@@ -117,8 +121,8 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
             if !wanted[i] {
                 return Built::NoTests;
             }
-            let subject = subject_pkg(i, unit.exercise);
-            let suite = suite_pkg(i, unit.exercise);
+            let subject = subject_pkg(tag, i, unit.exercise);
+            let suite = suite_pkg(tag, i, unit.exercise);
             if let Some(errors) = messages.errors.get(&subject) {
                 return Built::CrateError(errors.clone());
             }
@@ -136,12 +140,12 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
         .collect())
 }
 
-fn subject_pkg(i: usize, ex: &Exercise) -> String {
-    format!("s{i}-{}", ex.slug)
+fn subject_pkg(tag: &str, i: usize, ex: &Exercise) -> String {
+    format!("s{i}-{}-{tag}", ex.slug)
 }
 
-fn suite_pkg(i: usize, ex: &Exercise) -> String {
-    format!("t{i}-{}", ex.slug)
+fn suite_pkg(tag: &str, i: usize, ex: &Exercise) -> String {
+    format!("t{i}-{}-{tag}", ex.slug)
 }
 
 fn toml_str(s: &str) -> String {
@@ -166,14 +170,15 @@ fn write_units(
     paths: &Paths,
     work: &Path,
     tier: Tier,
+    tag: &str,
     i: usize,
     unit: &Unit<'_>,
     tests: &[&crate::curriculum::TestSpec],
 ) -> Result<()> {
     let ex = unit.exercise;
     let lib = unit.crate_dir.join("src").join("lib.rs");
-    let subject = subject_pkg(i, ex);
-    let suite = suite_pkg(i, ex);
+    let subject = subject_pkg(tag, i, ex);
+    let suite = suite_pkg(tag, i, ex);
 
     let subject_dir = work.join(&subject);
     fs::create_dir_all(&subject_dir)?;

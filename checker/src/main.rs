@@ -39,6 +39,8 @@ enum Command {
         /// Folder of exercise crates to look at.
         #[arg(long, default_value = "exercises")]
         exercises: PathBuf,
+        #[command(flatten)]
+        timing: Timing,
     },
     /// Build one exercise and run its starter and hidden tests, with explanations.
     Check {
@@ -49,6 +51,8 @@ enum Command {
         /// Print the result as JSON (the same record as `grade --json`).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        timing: Timing,
     },
     /// Grade every exercise in a folder. Exits 0 whenever grading ran, whatever the score.
     Grade {
@@ -59,6 +63,8 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        timing: Timing,
     },
     /// Show a hint for an exercise: level 1 is a nudge, the last level the key idea.
     Hint {
@@ -71,6 +77,20 @@ enum Command {
         /// Only these exercises (all ready exercises, and the facade's models, by default).
         exercises: Vec<String>,
     },
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct Timing {
+    /// Multiply every test's timeout (5 s for ordinary tests, 60 s for loom models) by this.
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    timeout_scale: f64,
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -88,11 +108,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let curriculum = Curriculum::load(&paths.curriculum())?;
     match cli.command.unwrap_or(Command::Status {
         exercises: PathBuf::from("exercises"),
+        timing: Timing { timeout_scale: 1.0 },
     }) {
-        Command::Status { exercises } => {
+        Command::Status { exercises, timing } => {
             let dir = resolve_dir(&paths, &exercises)?;
             eprintln!("checking every exercise in {} …", dir.display());
-            let report = grade::grade_dir(&paths, &curriculum, &dir, None)?;
+            let report = grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
             report::print_table(&report);
             Ok(ExitCode::SUCCESS)
         }
@@ -100,6 +121,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             exercise,
             exercises,
             json,
+            timing,
         } => {
             let ex = curriculum.find(&exercise)?;
             if !ex.is_ready() {
@@ -107,7 +129,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report = grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug))?;
+            let mut report = grade::grade_dir(
+                &paths,
+                &curriculum,
+                &dir,
+                Some(&ex.slug),
+                timing.timeout_scale,
+            )?;
             let passed = report
                 .exercises
                 .iter()
@@ -125,9 +153,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Grade { exercises, json } => {
+        Command::Grade {
+            exercises,
+            json,
+            timing,
+        } => {
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report = grade::grade_dir(&paths, &curriculum, &dir, None)?;
+            let mut report =
+                grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
             if json {
                 print_json(&mut report)?;
             } else {

@@ -64,12 +64,8 @@ pub fn main(tests: &[(&str, fn())]) {
                 .read_line(&mut nonce)
                 .expect("the checker writes a nonce on stdin");
             let nonce = nonce.trim().to_string();
-            let record = run_one(name, test);
-            let line = serde_json::to_string(&record).expect("a record serialises");
-            let mut out = std::io::stdout().lock();
-            // Leading newline: student output may have left a partial line.
-            let _ = write!(out, "\n{RECORD_TAG}{nonce} {line}\n");
-            let _ = out.flush();
+            let record = run_one(name, test, &nonce);
+            emit(&nonce, &record);
             // Do not wait for threads a wrong pool left running.
             std::process::exit(0);
         }
@@ -80,17 +76,43 @@ pub fn main(tests: &[(&str, fn())]) {
     }
 }
 
-fn run_one(name: &str, test: fn()) -> Record {
+/// Prints a record. Leading newline: student output may have left a partial line.
+fn emit(nonce: &str, record: &Record) {
+    let line = serde_json::to_string(record).expect("a record serialises");
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "\n{RECORD_TAG}{nonce} {line}\n");
+    let _ = out.flush();
+}
+
+fn run_one(name: &str, test: fn(), nonce: &str) -> Record {
     let main_thread = std::thread::current().id();
     let previous = panic::take_hook();
+    let (hook_name, hook_nonce) = (name.to_string(), nonce.to_string());
     panic::set_hook(Box::new(move |info| {
         let message = payload_text(info.payload());
         let location = info
             .location()
             .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        let on_test_thread = std::thread::current().id() == main_thread;
         if let Ok(mut panics) = PANICS.lock() {
+            let first = on_test_thread && !panics.iter().any(|p| p.on_test_thread);
+            if first {
+                // Report the failure now: loom often aborts the process while unwinding
+                // (a second panic in a destructor), and the message must not be lost.
+                // A failure record can only ever fail a test, so reporting early is safe.
+                emit(
+                    &hook_nonce,
+                    &Record {
+                        test: hook_name.clone(),
+                        passed: false,
+                        message: Some(message.clone()),
+                        location: location.clone(),
+                        other_panics: panics.iter().map(|p| p.message.clone()).collect(),
+                    },
+                );
+            }
             panics.push(Panic {
-                on_test_thread: std::thread::current().id() == main_thread,
+                on_test_thread,
                 message,
                 location,
             });

@@ -4,7 +4,8 @@
 //! crossbeam-channel itself cannot run under loom (its blocking is invisible to loom: a `recv`
 //! on an empty channel spins instead of being reported as a deadlock), and `loom::sync::mpsc`
 //! is single-consumer and unbounded. Correctness matters more than speed here: every state
-//! change wakes all waiters.
+//! change wakes all waiters. Blocking methods are `#[track_caller]`, so loom's deadlock
+//! report names the line in the pool's code that is waiting, not a line in this file.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -37,6 +38,7 @@ struct Chan<T> {
 }
 
 impl<T> Chan<T> {
+    #[track_caller]
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // The channel's own code never panics while holding the lock.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -95,6 +97,7 @@ pub struct Receiver<T> {
 
 impl<T> Sender<T> {
     /// Blocks until the message is queued (or, for `bounded(0)`, taken by a receiver).
+    #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
         let chan = &*self.chan;
         let mut s = chan.lock();
@@ -127,6 +130,7 @@ impl<T> Sender<T> {
     }
 
     /// Queues the message only if that needs no waiting; otherwise hands it back.
+    #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let chan = &*self.chan;
         let mut s = chan.lock();
@@ -177,6 +181,7 @@ impl<T> Sender<T> {
 
 impl<T> Receiver<T> {
     /// Blocks until a message arrives; fails once the channel is empty and every sender is gone.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         let chan = &*self.chan;
         let mut s = chan.lock();
@@ -196,6 +201,7 @@ impl<T> Receiver<T> {
     }
 
     /// Takes a message if one is waiting.
+    #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let chan = &*self.chan;
         let mut s = chan.lock();
@@ -309,6 +315,7 @@ pub struct Iter<'a, T> {
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }
@@ -321,6 +328,7 @@ pub struct TryIter<'a, T> {
 
 impl<T> Iterator for TryIter<'_, T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.try_recv().ok()
     }
@@ -333,6 +341,7 @@ pub struct IntoIter<T> {
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }

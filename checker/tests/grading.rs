@@ -1,0 +1,176 @@
+//! The grader's promises, checked end to end through the `checker` binary: solutions score
+//! full marks, stubs score zero, cheating and broken crates score zero with a readable message,
+//! and grading always finishes with exit code 0 and one JSON object.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `checker grade --exercises DIR --json`, which must exit 0 and print one JSON object.
+fn grade(dir: &Path, extra: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .args(["grade", "--json", "--exercises"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("the checker runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "grading must exit 0 whatever the score:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not one JSON object ({e}):\n{stdout}"))
+}
+
+fn exercise<'a>(report: &'a Value, slug: &str) -> &'a Value {
+    report["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == slug)
+        .unwrap_or_else(|| panic!("no {slug} in {report}"))
+}
+
+/// A student's folder whose `01-basic` has `lib_rs` as its code (from the stub by default).
+fn subject(name: &str, lib_rs: &str) -> PathBuf {
+    let dir = root().join("target").join("checker-tests").join(name);
+    let krate = dir.join("01-basic");
+    fs::create_dir_all(krate.join("src")).unwrap();
+    // The student's manifest is never read: make it useless to prove it.
+    fs::write(krate.join("Cargo.toml"), "this is not toml").unwrap();
+    let lib = krate.join("src").join("lib.rs");
+    if fs::read_to_string(&lib).ok().as_deref() != Some(lib_rs) {
+        fs::write(lib, lib_rs).unwrap();
+    }
+    dir
+}
+
+/// The basic stub with every `todo!(...)` body replaced by `body`.
+fn stub_with(body: &str) -> String {
+    let stub = fs::read_to_string(root().join("exercises/01-basic/src/lib.rs")).unwrap();
+    let mut out = String::new();
+    let mut rest = stub.as_str();
+    while let Some(start) = rest.find("todo!(") {
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find(')').unwrap() + 1;
+        out.push_str(body);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn solutions_score_full_marks_with_loom_tests() {
+    let report = grade(&root().join("solutions"), &[]);
+    let basic = exercise(&report, "basic");
+    assert_eq!(basic["status"], "passed", "{basic:#}");
+    assert_eq!(basic["score"], basic["max_score"]);
+    let tests = basic["tests"].as_array().unwrap();
+    assert!(tests.iter().filter(|t| t["kind"] == "loom").count() >= 2);
+    for t in tests {
+        for key in ["name", "kind", "status", "score", "max_score", "message"] {
+            assert!(t.get(key).is_some(), "test record lacks {key}: {t}");
+        }
+    }
+    let coming = exercise(&report, "pipeline");
+    assert_eq!(coming["status"], "coming_soon");
+    assert_eq!(coming["max_score"], 0);
+    assert!(report["score"].as_u64().unwrap() > 0);
+    assert_eq!(report["score"], report["max_score"]);
+}
+
+#[test]
+fn untouched_stubs_score_zero_and_read_as_not_started() {
+    let report = grade(&root().join("exercises"), &[]);
+    let basic = exercise(&report, "basic");
+    assert_eq!(basic["score"], 0, "{basic:#}");
+    assert_eq!(basic["status"], "not_started");
+}
+
+#[test]
+fn a_stub_that_exits_zero_scores_zero() {
+    let dir = subject("exit-zero", &stub_with("std::process::exit(0)"));
+    let basic = exercise(&grade(&dir, &[]), "basic").clone();
+    assert_eq!(basic["score"], 0, "{basic:#}");
+    assert!(
+        basic["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "crashed"),
+        "{basic:#}"
+    );
+}
+
+#[test]
+fn a_stub_that_prints_fake_passes_scores_zero() {
+    let fake = r#"{
+        println!("test starter::squares_every_job ... ok");
+        println!("test result: ok. 18 passed; 0 failed");
+        println!("@@workbook-record:00000000000000000000000000000000 {{\"test\":\"x\",\"passed\":true,\"message\":null,\"location\":null,\"other_panics\":[]}}");
+        eprintln!("test result: ok.");
+        std::process::exit(0)
+    }"#;
+    let dir = subject("fake-output", &stub_with(fake));
+    let basic = exercise(&grade(&dir, &[]), "basic").clone();
+    assert_eq!(basic["score"], 0, "{basic:#}");
+}
+
+#[test]
+fn an_endless_loop_scores_zero_and_grading_ends() {
+    let dir = subject("endless-loop", &stub_with("loop {}"));
+    // Shorter timeouts keep this test quick; the behaviour is the same at full length.
+    let basic = exercise(&grade(&dir, &["--timeout-scale", "0.1"]), "basic").clone();
+    assert_eq!(basic["score"], 0, "{basic:#}");
+    let timeouts = basic["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "timeout")
+        .count();
+    assert!(timeouts > 0, "{basic:#}");
+    let message = basic["tests"][0]["message"].as_str().unwrap();
+    assert!(message.contains("timed out"), "{message}");
+}
+
+#[test]
+fn a_crate_that_does_not_compile_gets_the_compiler_errors() {
+    let broken = stub_with("todo!()").replace(
+        "pub fn workers(&self) -> usize {",
+        "pub fn workers(&self) -> usize { let x: u8 = \"no\";",
+    );
+    let dir = subject("broken", &broken);
+    let basic = exercise(&grade(&dir, &[]), "basic").clone();
+    assert_eq!(basic["status"], "compile_error", "{basic:#}");
+    assert_eq!(basic["score"], 0);
+    let message = basic["message"].as_str().unwrap();
+    assert!(message.contains("error[E0308]"), "{message}");
+    assert!(
+        !message.contains('\u{1b}'),
+        "JSON messages carry no terminal colour codes"
+    );
+}
+
+#[test]
+fn a_crate_that_bypasses_the_facade_is_rejected_with_the_fix() {
+    let sneaky = stub_with("todo!()").replace(
+        "use std::fmt;",
+        "use std::fmt;\nuse std::sync::Mutex as StdMutex;",
+    );
+    let dir = subject("facade", &sneaky);
+    let basic = exercise(&grade(&dir, &[]), "basic").clone();
+    assert_eq!(basic["status"], "rejected", "{basic:#}");
+    let message = basic["message"].as_str().unwrap();
+    assert!(message.contains("workbook_sync"), "{message}");
+}
