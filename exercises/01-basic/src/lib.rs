@@ -63,6 +63,7 @@ pub struct WorkerPool<J> {
     _todo: PhantomData<J>,
 }
 
+// ANCHOR: api
 impl<J: Send + 'static> WorkerPool<J> {
     /// Starts `workers` threads that run `process` on each submitted job.
     ///
@@ -77,6 +78,7 @@ impl<J: Send + 'static> WorkerPool<J> {
     where
         R: Send + 'static,
         F: Fn(J) -> R + Send + Sync + 'static,
+        // ANCHOR_END: api
     {
         let _ = (workers, process);
         todo!("start the workers and return the pool with its results receiver")

@@ -6,14 +6,16 @@ use pretty_assertions::assert_eq;
 
 #[test]
 fn squares_every_job() {
+    // ANCHOR: usage
     let (pool, results) = WorkerPool::new(3, |n: u64| n * n).unwrap();
     for n in 1..=5 {
         pool.submit(n).unwrap();
     }
-    pool.shutdown();
-    let mut squares: Vec<u64> = results.iter().collect();
+    pool.shutdown(); // finishes the queued jobs and joins the workers
+    let mut squares: Vec<u64> = results.iter().collect(); // ends: every Sender is gone
     squares.sort_unstable();
     assert_eq!(squares, vec![1, 4, 9, 16, 25]);
+    // ANCHOR_END: usage
 }
 
 #[test]
