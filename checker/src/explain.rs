@@ -100,8 +100,10 @@ pub fn translate_loom(text: &str) -> Option<String> {
     if text.contains("Model exceeded maximum number of branches") {
         return Some(
             "LIVELOCK: loom saw a thread spin without making progress (the model exceeded its \
-             branch limit). A loop that polls (`try_recv` in a loop, a spin on an atomic) \
-             instead of blocking (`recv`, a Condvar wait) never lets an idle pool rest."
+             branch limit). A loop that polls — `try_recv` in a loop, `yield_now` until a flag \
+             changes, a spin on an atomic — never lets an idle pool rest. Block instead: a \
+             blocking `recv`, or a `Condvar` wait inside a `while` loop that re-checks the \
+             condition, with a notify wherever the condition can change."
                 .to_string(),
         );
     }

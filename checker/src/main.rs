@@ -114,7 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let dir = resolve_dir(&paths, &exercises)?;
             eprintln!("checking every exercise in {} …", dir.display());
             let report = grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
-            report::print_table(&report);
+            report::print_table(&report, &curriculum);
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -172,7 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     report::print_exercise(e);
                     println!();
                 }
-                report::print_table(&report);
+                report::print_table(&report, &curriculum);
             }
             Ok(ExitCode::SUCCESS)
         }

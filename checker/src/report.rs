@@ -4,6 +4,7 @@
 use anstream::println;
 use anstyle::{AnsiColor, Style};
 
+use crate::curriculum::Curriculum;
 use crate::grade::{ExerciseReport, ExerciseStatus, GradeReport};
 
 const BOLD: Style = Style::new().bold();
@@ -26,7 +27,7 @@ fn status_text(e: &ExerciseReport) -> (Style, String) {
 }
 
 /// The progress table for `cargo checker` with no arguments.
-pub fn print_table(report: &GradeReport) {
+pub fn print_table(report: &GradeReport, curriculum: &Curriculum) {
     println!(
         "{BOLD} #  exercise     title                            status               points{BOLD:#}"
     );
@@ -47,11 +48,11 @@ pub fn print_table(report: &GradeReport) {
         report.score, report.max_score
     );
     println!();
-    print_next_step(report);
+    print_next_step(report, curriculum);
 }
 
 /// The one thing to do next.
-pub fn print_next_step(report: &GradeReport) {
+pub fn print_next_step(report: &GradeReport, curriculum: &Curriculum) {
     let next = report.exercises.iter().find(|e| {
         !matches!(
             e.status,
@@ -61,15 +62,19 @@ pub fn print_next_step(report: &GradeReport) {
     match next {
         Some(e) => {
             let why = match e.status {
-                ExerciseStatus::NotStarted => "read the book's chapter, then open the stub",
+                ExerciseStatus::NotStarted => "not started yet",
                 ExerciseStatus::CompileError => "fix the compiler errors first",
                 ExerciseStatus::Rejected => "import sync primitives from workbook_sync",
                 ExerciseStatus::Missing => "restore the exercise's crate",
                 _ => "make the next failing test pass",
             };
+            let (dir, chapter) = curriculum
+                .find(&e.slug)
+                .map(|x| (x.dir.as_str(), x.chapter.as_str()))
+                .unwrap_or_default();
             println!(
-                "{BOLD}Next:{BOLD:#} exercise {} ({}) — {why}: edit exercises/{:02}-{}/src/lib.rs and run `cargo checker check {}`",
-                e.id, e.slug, e.id, e.slug, e.slug
+                "{BOLD}Next:{BOLD:#} exercise {} ({}) — {why}.\n  Read book/src/{chapter}, edit exercises/{dir}/src/lib.rs, run `cargo checker check {}`",
+                e.id, e.slug, e.slug
             );
         }
         None => println!("{GREEN}Every available exercise passes.{GREEN:#} More are coming soon."),

@@ -44,11 +44,10 @@ pub fn run_test(exe: &Path, harness_name: &str, timeout: Duration) -> Result<Run
     let start = Instant::now();
     let mut child = Command::new(exe)
         .args(["--run", harness_name])
-        // A clean environment: no LOOM_* caps that would end a model early, no colour.
+        // A clean environment: no LOOM_* caps that would end a model early.
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_BACKTRACE", "0")
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -7,6 +7,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 
 use basic::{PoolError, WorkerPool};
+use pretty_assertions::assert_eq;
 use testkit::check;
 use testkit::gate::{Arrivals, Gate, ThreadExits};
 use workbook_sync::channel::{Receiver, TryRecvError};

@@ -2,6 +2,7 @@
 //! jobs): loom explores every interleaving, so a bug found here is a bug in some real run.
 
 use basic::WorkerPool;
+use pretty_assertions::assert_eq;
 use workbook_sync::{Arc, Condvar, Mutex, thread};
 
 pub fn loom_shutdown_is_deadlock_free() {
