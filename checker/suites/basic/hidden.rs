@@ -10,27 +10,6 @@ use basic::{PoolError, WorkerPool};
 use pretty_assertions::assert_eq;
 use testkit::check;
 use testkit::gate::{Arrivals, Gate, ThreadExits};
-use workbook_sync::channel::{Receiver, TryRecvError};
-
-/// Takes every result that is already there, then insists the stream has *ended*
-/// (disconnected), not merely run dry.
-fn drain_after_shutdown<R>(results: &Receiver<R>) -> Vec<R> {
-    let mut got = Vec::new();
-    loop {
-        match results.try_recv() {
-            Ok(r) => got.push(r),
-            Err(TryRecvError::Disconnected) => return got,
-            Err(TryRecvError::Empty) => panic!(
-                "the results stream is still open after shutdown returned ({} results taken): \
-                 something other than the workers still holds a results Sender, or a worker \
-                 is still running. A consumer writing `for r in results` would wait forever. \
-                 Keep results Senders only in the workers (drop the original after cloning it \
-                 into them) and join every worker in shutdown.",
-                got.len()
-            ),
-        }
-    }
-}
 
 pub fn every_job_processed_exactly_once() {
     let processed = Arc::new(Mutex::new(Vec::new()));
@@ -57,7 +36,7 @@ pub fn results_stream_ends_after_shutdown() {
         pool.submit(n).expect("a healthy pool accepts jobs");
     }
     pool.shutdown();
-    let got = drain_after_shutdown(&results);
+    let got = check::drain_closed(&results);
     assert_eq!(
         got.len(),
         30,
@@ -98,7 +77,7 @@ pub fn submit_after_close_hands_job_back() {
          returns to the caller instead of vanishing"
     );
     pool.shutdown();
-    assert_eq!(drain_after_shutdown(&results), vec![1]);
+    assert_eq!(check::drain_closed(&results), vec![1]);
 }
 
 pub fn workers_run_at_once() {
@@ -158,7 +137,7 @@ pub fn more_workers_than_jobs() {
         pool.submit(n).expect("a healthy pool accepts jobs");
     }
     pool.shutdown();
-    let mut got = drain_after_shutdown(&results);
+    let mut got = check::drain_closed(&results);
     got.sort_unstable();
     assert_eq!(got, vec![0, 2, 4], "3 jobs on 8 workers");
 }
@@ -170,7 +149,7 @@ pub fn results_buffered_until_read() {
         pool.submit(n).expect("a healthy pool accepts jobs");
     }
     pool.shutdown(); // hangs if results sit in a bounded channel nobody is reading
-    assert_eq!(drain_after_shutdown(&results).len(), 1_000);
+    assert_eq!(check::drain_closed(&results).len(), 1_000);
 }
 
 pub fn shutdown_finishes_queued_jobs() {
@@ -198,7 +177,7 @@ pub fn shutdown_finishes_queued_jobs() {
     };
     pool.shutdown();
     opener.join().expect("opener thread");
-    let got = drain_after_shutdown(&results);
+    let got = check::drain_closed(&results);
     assert_eq!(
         got.len(),
         21,
@@ -233,7 +212,7 @@ pub fn drop_joins_workers() {
         60,
         "dropping the pool must finish every queued job, like shutdown does"
     );
-    assert_eq!(drain_after_shutdown(&results).len(), 60);
+    assert_eq!(check::drain_closed(&results).len(), 60);
     assert_eq!(
         exits.exited(),
         exits.enlisted(),

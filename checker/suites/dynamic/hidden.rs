@@ -12,7 +12,7 @@ use std::thread;
 use dynamic::{DynamicPool, ManualClock, PoolError, Scaling};
 use testkit::check;
 use testkit::gate::{Arrivals, Gate, ThreadExits};
-use workbook_sync::channel::{Receiver, TryRecvError};
+use workbook_sync::channel::Receiver;
 
 fn scaling(min: usize, max: usize, grow_above: usize, idle_after: u64) -> Scaling {
     Scaling {
@@ -20,25 +20,6 @@ fn scaling(min: usize, max: usize, grow_above: usize, idle_after: u64) -> Scalin
         max,
         grow_above,
         idle_after,
-    }
-}
-
-/// Takes every result that is already there, then insists the stream has *ended*
-/// (disconnected), not merely run dry.
-fn drain_after_shutdown<R>(results: &Receiver<R>) -> Vec<R> {
-    let mut got = Vec::new();
-    loop {
-        match results.try_recv() {
-            Ok(r) => got.push(r),
-            Err(TryRecvError::Disconnected) => return got,
-            Err(TryRecvError::Empty) => panic!(
-                "the results stream is still open after shutdown returned ({} results taken): \
-                 something other than the workers still holds a results Sender (the pool's \
-                 own copy, kept to start new workers, must be dropped when the pool closes), \
-                 or a worker thread is still running. Join every thread in shutdown.",
-                got.len()
-            ),
-        }
     }
 }
 
@@ -151,7 +132,7 @@ pub fn min_workers_are_real_threads() {
         pool.submit(n).expect("an open pool accepts jobs");
     }
     pool.shutdown();
-    assert_eq!(drain_after_shutdown(&results).len(), MIN);
+    assert_eq!(check::drain_closed(&results).len(), MIN);
 }
 
 pub fn grows_one_worker_past_the_threshold() {
@@ -193,7 +174,7 @@ pub fn grows_one_worker_past_the_threshold() {
     );
     rig.gate.open();
     pool.shutdown();
-    let mut got = drain_after_shutdown(&results);
+    let mut got = check::drain_closed(&results);
     got.sort_unstable();
     assert_eq!(got, (BLOCKING..BLOCKING + 5).collect::<Vec<_>>());
 }
@@ -215,7 +196,7 @@ pub fn min_zero_pool_starts_a_worker_for_the_first_job() {
     expect_workers(&pool, 1, "submitting again after the pool shrank to 0");
     assert_eq!(next_result(&results, "job 8"), 8);
     pool.shutdown();
-    assert_eq!(drain_after_shutdown(&results), Vec::<u64>::new());
+    assert_eq!(check::drain_closed(&results), Vec::<u64>::new());
 }
 
 pub fn concurrent_submits_never_exceed_max() {
@@ -271,7 +252,7 @@ pub fn concurrent_submits_never_exceed_max() {
     rig.started.wait_for(MAX);
     rig.gate.open();
     pool.shutdown();
-    let got = drain_after_shutdown(&results);
+    let got = check::drain_closed(&results);
     check::each_exactly_once("job", &got, SUBMITTERS as u64 * EACH);
     let distinct = runners.lock().unwrap().len();
     assert!(
@@ -320,7 +301,7 @@ pub fn shrinks_idle_workers_after_timeout_not_below_min() {
         pool.submit(n).expect("an open pool accepts jobs");
     }
     pool.shutdown();
-    let mut got = drain_after_shutdown(&results);
+    let mut got = check::drain_closed(&results);
     got.sort_unstable();
     assert_eq!(
         got,
@@ -550,7 +531,7 @@ pub fn shutdown_joins_every_thread_ever_started() {
          join every thread the pool ever started, the retired ones too (unless retire_idle \
          already joined them)."
     );
-    assert_eq!(drain_after_shutdown(&results).len(), 3);
+    assert_eq!(check::drain_closed(&results).len(), 3);
 }
 
 pub fn shutdown_finishes_queued_jobs() {
@@ -567,7 +548,7 @@ pub fn shutdown_finishes_queued_jobs() {
     };
     pool.shutdown();
     opener.join().expect("opener thread");
-    let got = drain_after_shutdown(&results);
+    let got = check::drain_closed(&results);
     assert_eq!(
         got.len(),
         20,
@@ -596,7 +577,7 @@ pub fn drop_joins_every_worker() {
     }
     drop(pool); // no explicit shutdown
     assert_eq!(
-        drain_after_shutdown(&results).len(),
+        check::drain_closed(&results).len(),
         33,
         "dropping the pool must finish every queued job, like shutdown does"
     );

@@ -12,28 +12,9 @@ use pretty_assertions::assert_eq;
 use priority::{PoolError, Priority, PriorityPool};
 use testkit::check;
 use testkit::gate::{Arrivals, Gate, ThreadExits};
-use workbook_sync::channel::{Receiver, TryRecvError};
+use workbook_sync::channel::Receiver;
 
 use Priority::{High, Low};
-
-/// Takes every result that is already there, then insists the stream has *ended*
-/// (disconnected), not merely run dry.
-fn drain_after_shutdown<R>(results: &Receiver<R>) -> Vec<R> {
-    let mut got = Vec::new();
-    loop {
-        match results.try_recv() {
-            Ok(r) => got.push(r),
-            Err(TryRecvError::Disconnected) => return got,
-            Err(TryRecvError::Empty) => panic!(
-                "the results stream is still open after shutdown returned ({} results taken): \
-                 something other than the workers still holds a results Sender, or a worker \
-                 is still running. Keep results Senders only in the workers and join every \
-                 worker in shutdown.",
-                got.len()
-            ),
-        }
-    }
-}
 
 /// A job the test can hold the worker inside of.
 struct Stop {
@@ -124,7 +105,7 @@ impl Scripted {
         }
         self.pool.shutdown();
         let order = self.order.lock().unwrap().clone();
-        let results = drain_after_shutdown(&self.results);
+        let results = check::drain_closed(&self.results);
         assert_eq!(
             results, order,
             "with one worker, results come back in the order the jobs ran"
@@ -299,7 +280,7 @@ pub fn close_then_shutdown_finishes_both_queues() {
     pool.close();
     gate.open();
     pool.shutdown();
-    let mut got = drain_after_shutdown(&results);
+    let mut got = check::drain_closed(&results);
     got.sort_unstable();
     assert_eq!(
         got,
@@ -334,7 +315,7 @@ pub fn drop_finishes_jobs_and_joins_workers() {
     }
     drop(pool); // no explicit shutdown
     check::each_exactly_once("job", &processed.lock().unwrap(), 60);
-    assert_eq!(drain_after_shutdown(&results).len(), 60);
+    assert_eq!(check::drain_closed(&results).len(), 60);
     assert_eq!(
         exits.exited(),
         exits.enlisted(),
@@ -354,7 +335,7 @@ pub fn submit_after_close_hands_job_back() {
          that cannot be queued returns to the caller instead of vanishing"
     );
     pool.shutdown();
-    assert_eq!(drain_after_shutdown(&results), vec![1]);
+    assert_eq!(check::drain_closed(&results), vec![1]);
 }
 
 pub fn results_stream_ends_after_close() {

@@ -60,3 +60,25 @@ fn preview<T: std::fmt::Debug>(items: &[T]) -> String {
         format!("{:?} and {} more", &items[..SHOW], items.len() - SHOW)
     }
 }
+
+/// Takes every result already waiting, then insists the stream has *ended* (every `Sender`
+/// gone), not merely run dry. Call it once the pool has shut down: by then only a leaked
+/// `Sender` or a worker still running can keep the stream open.
+pub fn drain_closed<R>(results: &workbook_sync::channel::Receiver<R>) -> Vec<R> {
+    use workbook_sync::channel::TryRecvError;
+    let mut got = Vec::new();
+    loop {
+        match results.try_recv() {
+            Ok(r) => got.push(r),
+            Err(TryRecvError::Disconnected) => return got,
+            Err(TryRecvError::Empty) => panic!(
+                "the results stream is still open after shutdown returned ({} results taken): \
+                 something other than the workers still holds a results Sender, or a worker \
+                 is still running. A consumer writing `for r in results` would wait forever. \
+                 Keep results Senders only in the workers (drop the original after cloning it \
+                 into them) and join every worker in shutdown.",
+                got.len()
+            ),
+        }
+    }
+}

@@ -154,29 +154,6 @@ impl<T> Sender<T> {
     pub fn send_timeout(&self, _msg: T, _timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         panic!("{}", NO_TIME)
     }
-
-    /// Number of messages waiting in the channel.
-    pub fn len(&self) -> usize {
-        self.chan.lock().queue.len()
-    }
-
-    /// `true` when no message is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `true` when a `send` would have to wait.
-    pub fn is_full(&self) -> bool {
-        match self.chan.cap {
-            None => false,
-            Some(cap) => self.len() >= cap,
-        }
-    }
-
-    /// The channel's capacity, `None` when unbounded.
-    pub fn capacity(&self) -> Option<usize> {
-        self.chan.cap
-    }
 }
 
 impl<T> Receiver<T> {
@@ -230,33 +207,43 @@ impl<T> Receiver<T> {
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
-
-    /// Number of messages waiting in the channel.
-    pub fn len(&self) -> usize {
-        self.chan.lock().queue.len()
-    }
-
-    /// `true` when no message is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `true` when a `send` would have to wait.
-    pub fn is_full(&self) -> bool {
-        match self.chan.cap {
-            None => false,
-            Some(cap) => self.len() >= cap,
-        }
-    }
-
-    /// The channel's capacity, `None` when unbounded.
-    pub fn capacity(&self) -> Option<usize> {
-        self.chan.cap
-    }
 }
 
 const NO_TIME: &str = "timeouts are not available in the model-checked build: loom does not \
     model time. Keep timeouts out of the code a loom model reaches (take time as a parameter).";
+
+/// The same queries on both ends of a channel.
+macro_rules! queries {
+    ($end:ident) => {
+        impl<T> $end<T> {
+            /// Number of messages waiting in the channel.
+            pub fn len(&self) -> usize {
+                self.chan.lock().queue.len()
+            }
+
+            /// `true` when no message is waiting.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// `true` when a `send` would have to wait.
+            pub fn is_full(&self) -> bool {
+                match self.chan.cap {
+                    None => false,
+                    Some(cap) => self.len() >= cap,
+                }
+            }
+
+            /// The channel's capacity, `None` when unbounded.
+            pub fn capacity(&self) -> Option<usize> {
+                self.chan.cap
+            }
+        }
+    };
+}
+
+queries!(Sender);
+queries!(Receiver);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
