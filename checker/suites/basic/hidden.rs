@@ -62,7 +62,10 @@ pub fn consumer_loop_ends() {
     // The pool is closed but still alive: the stream must end once all 50 jobs are done.
     // This hangs (and times out) if the pool itself holds a results Sender.
     let count = consumer.join().expect("consumer thread");
-    assert_eq!(count, 50, "the consumer's loop ended early, after {count} of 50 results");
+    assert_eq!(
+        count, 50,
+        "the consumer's loop ended early, after {count} of 50 results"
+    );
     pool.shutdown();
 }
 
