@@ -31,7 +31,7 @@ pub fn explain(test: &TestSpec, outcome: &Outcome) -> Explained {
             ),
             todo: false,
         },
-        Outcome::Failed(record) => {
+        Outcome::Failed { record, hung_after } => {
             let raw = record.message.clone().unwrap_or_default();
             let todo = raw.starts_with("not yet implemented")
                 || record
@@ -51,6 +51,12 @@ pub fn explain(test: &TestSpec, outcome: &Outcome) -> Explained {
             }
             for other in record.other_panics.iter().take(3) {
                 message.push_str(&format!("\n  (a thread of the pool panicked: {other})"));
+            }
+            if *hung_after {
+                message.push_str(
+                    "\n  (after this failure the test hung while cleaning up — dropping the \
+                     pool waited for jobs that were still blocked — and was stopped)",
+                );
             }
             message.push_str(&format!("\nThis test checks: {}", test.explains));
             Explained {

@@ -17,7 +17,8 @@ use wait_timeout::ChildExt;
 pub enum Outcome {
     Passed,
     /// The harness reported a failure: the panic message on the test's thread.
-    Failed(Record),
+    /// `hung_after`: the test then hung while cleaning up and was stopped.
+    Failed { record: Record, hung_after: bool },
     /// Killed after the timeout.
     TimedOut,
     /// The process ended without a completion record (exit, abort, crash).
@@ -76,9 +77,18 @@ pub fn run_test(exe: &Path, harness_name: &str, timeout: Duration) -> Result<Run
     let (_, record) = out_reader.join().unwrap_or_default();
     let (stderr, _) = err_reader.join().unwrap_or_default();
     let outcome = match (status, record) {
+        // The test had already failed, then hung while unwinding (typically dropping a pool
+        // whose jobs were still blocked): the failure is the news, not the hang.
+        (None, Some(record)) if !record.passed => Outcome::Failed {
+            record,
+            hung_after: true,
+        },
         (None, _) => Outcome::TimedOut,
         (Some(_), Some(r)) if r.passed => Outcome::Passed,
-        (Some(_), Some(r)) => Outcome::Failed(r),
+        (Some(_), Some(record)) => Outcome::Failed {
+            record,
+            hung_after: false,
+        },
         (Some(status), None) => Outcome::NoRecord {
             exit: describe_exit(status),
             stderr,
