@@ -10,22 +10,11 @@ use std::thread;
 
 use buffered::{BufferedPool, Buffers, PoolError, TrySubmitError};
 use testkit::check;
-use testkit::gate::{Arrivals, Gate, ThreadExits};
+use testkit::gate::{Arrivals, Gate, OpenOnDrop, ThreadExits};
 use workbook_sync::channel::{Receiver, TryRecvError};
 
 /// Job ids below this park their worker on the gate; the others return at once.
 const PARK_BELOW: u64 = 100;
-
-/// Opens the gate when dropped — also while a failed assertion unwinds — so that the pool's
-/// own drop (which finishes every job) is not stuck behind parked jobs, and the failure is
-/// reported with its message instead of as a timeout.
-struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        self.0.open();
-    }
-}
 
 /// A pool of `u64` jobs that returns each id; jobs with an id below [`PARK_BELOW`] wait on
 /// the gate (after saying so on `parked`), and `finished` counts jobs whose work is done.
@@ -55,7 +44,7 @@ impl Parked {
         })
         .expect("a pool with workers is valid");
         Parked {
-            _release: OpenOnDrop(gate.clone()),
+            _release: gate.open_on_drop(),
             pool,
             results,
             gate,
@@ -170,7 +159,7 @@ pub fn full_queue_hands_the_job_back() {
         },
     )
     .expect("valid pool");
-    let _release = OpenOnDrop(gate.clone());
+    let _release = gate.open_on_drop();
     pool.submit("park".to_string())
         .expect("a new pool accepts jobs");
     parked.wait_for(1);

@@ -36,6 +36,22 @@ impl Gate {
     pub fn is_open(&self) -> bool {
         *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// A guard that opens the gate when dropped. Keep it alive as long as a pool whose jobs
+    /// wait on the gate: if an assertion fails first, unwinding opens the gate before the
+    /// pool's drop waits for those jobs, so the failure is reported instead of a hang.
+    pub fn open_on_drop(&self) -> OpenOnDrop {
+        OpenOnDrop(self.clone())
+    }
+}
+
+/// Opens its gate when dropped; see [`Gate::open_on_drop`].
+pub struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
 }
 
 /// Counts arrivals and lets the test wait until `n` have arrived: "n jobs are running now".
