@@ -18,7 +18,10 @@ pub enum Outcome {
     Passed,
     /// The harness reported a failure: the panic message on the test's thread.
     /// `hung_after`: the test then hung while cleaning up and was stopped.
-    Failed { record: Record, hung_after: bool },
+    Failed {
+        record: Record,
+        hung_after: bool,
+    },
     /// Killed after the timeout.
     TimedOut,
     /// The process ended without a completion record (exit, abort, crash).
