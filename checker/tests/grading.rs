@@ -41,28 +41,63 @@ fn exercise<'a>(report: &'a Value, slug: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {slug} in {report}"))
 }
 
-/// A student's folder whose `01-basic` has `lib_rs` as its code (from the stub by default).
-fn subject(name: &str, lib_rs: &str) -> PathBuf {
+/// The ready exercises' folders (`01-basic`, …), from the curriculum.
+fn ready_dirs() -> Vec<String> {
+    let text = fs::read_to_string(root().join("checker/curriculum.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    manifest["exercise"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"].as_str() == Some("ready"))
+        .map(|e| e["dir"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A student's folder holding the given exercises (`01-basic`, …), each stub's `src/lib.rs`
+/// passed through `edit`.
+fn subject(name: &str, krates: &[String], edit: impl Fn(&str) -> String) -> PathBuf {
     let dir = root().join("target").join("checker-tests").join(name);
-    let krate = dir.join("01-basic");
-    fs::create_dir_all(krate.join("src")).unwrap();
-    // The student's manifest is never read: make it useless to prove it.
-    fs::write(krate.join("Cargo.toml"), "this is not toml").unwrap();
-    let lib = krate.join("src").join("lib.rs");
-    if fs::read_to_string(&lib).ok().as_deref() != Some(lib_rs) {
-        fs::write(lib, lib_rs).unwrap();
+    for krate in krates {
+        let stub =
+            fs::read_to_string(root().join("exercises").join(krate).join("src/lib.rs")).unwrap();
+        let krate = dir.join(krate);
+        fs::create_dir_all(krate.join("src")).unwrap();
+        // The student's manifest is never read: make it useless to prove it.
+        fs::write(krate.join("Cargo.toml"), "this is not toml").unwrap();
+        let lib = krate.join("src").join("lib.rs");
+        let code = edit(&stub);
+        if fs::read_to_string(&lib).ok().as_deref() != Some(code.as_str()) {
+            fs::write(lib, code).unwrap();
+        }
     }
     dir
 }
 
-/// The basic stub with every `todo!(...)` body replaced by `body`.
-fn stub_with(body: &str) -> String {
-    let stub = fs::read_to_string(root().join("exercises/01-basic/src/lib.rs")).unwrap();
+/// `stub` with every `todo!(…)` replaced by `body` (parentheses inside strings allowed).
+fn replace_todos(stub: &str, body: &str) -> String {
     let mut out = String::new();
-    let mut rest = stub.as_str();
+    let mut rest = stub;
     while let Some(start) = rest.find("todo!(") {
         out.push_str(&rest[..start]);
-        let end = start + rest[start..].find(')').unwrap() + 1;
+        let mut depth = 0;
+        let mut in_string = false;
+        let mut end = start;
+        let bytes = rest.as_bytes();
+        for (i, &b) in bytes.iter().enumerate().skip(start + "todo!".len()) {
+            match b {
+                b'"' if bytes[i - 1] != b'\\' => in_string = !in_string,
+                b'(' if !in_string => depth += 1,
+                b')' if !in_string => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
         out.push_str(body);
         rest = &rest[end..];
     }
@@ -70,17 +105,33 @@ fn stub_with(body: &str) -> String {
     out
 }
 
+fn ready_reports(report: &Value) -> Vec<&Value> {
+    report["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] != "coming_soon")
+        .collect()
+}
+
 #[test]
 fn solutions_score_full_marks_with_loom_tests() {
     let report = grade(&root().join("solutions"), &[]);
-    let basic = exercise(&report, "basic");
-    assert_eq!(basic["status"], "passed", "{basic:#}");
-    assert_eq!(basic["score"], basic["max_score"]);
-    let tests = basic["tests"].as_array().unwrap();
-    assert!(tests.iter().filter(|t| t["kind"] == "loom").count() >= 2);
-    for t in tests {
-        for key in ["name", "kind", "status", "score", "max_score", "message"] {
-            assert!(t.get(key).is_some(), "test record lacks {key}: {t}");
+    let ready = ready_reports(&report);
+    assert_eq!(ready.len(), ready_dirs().len());
+    for ex in ready {
+        assert_eq!(ex["status"], "passed", "{ex:#}");
+        assert_eq!(ex["score"], ex["max_score"]);
+        let tests = ex["tests"].as_array().unwrap();
+        assert!(
+            tests.iter().filter(|t| t["kind"] == "loom").count() >= 2,
+            "{}: fewer than two loom tests",
+            ex["slug"]
+        );
+        for t in tests {
+            for key in ["name", "kind", "status", "score", "max_score", "message"] {
+                assert!(t.get(key).is_some(), "test record lacks {key}: {t}");
+            }
         }
     }
     let coming = exercise(&report, "pipeline");
@@ -93,24 +144,30 @@ fn solutions_score_full_marks_with_loom_tests() {
 #[test]
 fn untouched_stubs_score_zero_and_read_as_not_started() {
     let report = grade(&root().join("exercises"), &[]);
-    let basic = exercise(&report, "basic");
-    assert_eq!(basic["score"], 0, "{basic:#}");
-    assert_eq!(basic["status"], "not_started");
+    for ex in ready_reports(&report) {
+        assert_eq!(ex["score"], 0, "{ex:#}");
+        assert_eq!(ex["status"], "not_started", "{}", ex["slug"]);
+    }
+    assert_eq!(report["score"], 0);
 }
 
 #[test]
 fn a_stub_that_exits_zero_scores_zero() {
-    let dir = subject("exit-zero", &stub_with("std::process::exit(0)"));
-    let basic = exercise(&grade(&dir, &[]), "basic").clone();
-    assert_eq!(basic["score"], 0, "{basic:#}");
-    assert!(
-        basic["tests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|t| t["status"] == "crashed"),
-        "{basic:#}"
-    );
+    let dir = subject("exit-zero", &ready_dirs(), |stub| {
+        replace_todos(stub, "std::process::exit(0)")
+    });
+    let report = grade(&dir, &[]);
+    for ex in ready_reports(&report) {
+        assert_eq!(ex["score"], 0, "{ex:#}");
+        assert!(
+            ex["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["status"] == "crashed"),
+            "{ex:#}"
+        );
+    }
 }
 
 #[test]
@@ -122,14 +179,20 @@ fn a_stub_that_prints_fake_passes_scores_zero() {
         eprintln!("test result: ok.");
         std::process::exit(0)
     }"#;
-    let dir = subject("fake-output", &stub_with(fake));
-    let basic = exercise(&grade(&dir, &[]), "basic").clone();
-    assert_eq!(basic["score"], 0, "{basic:#}");
+    let dir = subject("fake-output", &ready_dirs(), |stub| {
+        replace_todos(stub, fake)
+    });
+    let report = grade(&dir, &[]);
+    for ex in ready_reports(&report) {
+        assert_eq!(ex["score"], 0, "{ex:#}");
+    }
 }
 
 #[test]
 fn an_endless_loop_scores_zero_and_grading_ends() {
-    let dir = subject("endless-loop", &stub_with("loop {}"));
+    let dir = subject("endless-loop", &["01-basic".to_string()], |stub| {
+        replace_todos(stub, "loop {}")
+    });
     // Shorter timeouts keep this test quick; the behaviour is the same at full length.
     let basic = exercise(&grade(&dir, &["--timeout-scale", "0.1"]), "basic").clone();
     assert_eq!(basic["score"], 0, "{basic:#}");
@@ -146,11 +209,12 @@ fn an_endless_loop_scores_zero_and_grading_ends() {
 
 #[test]
 fn a_crate_that_does_not_compile_gets_the_compiler_errors() {
-    let broken = stub_with("todo!()").replace(
-        "pub fn workers(&self) -> usize {",
-        "pub fn workers(&self) -> usize { let x: u8 = \"no\";",
-    );
-    let dir = subject("broken", &broken);
+    let dir = subject("broken", &["01-basic".to_string()], |stub| {
+        stub.replace(
+            "pub fn workers(&self) -> usize {",
+            "pub fn workers(&self) -> usize { let x: u8 = \"no\";",
+        )
+    });
     let basic = exercise(&grade(&dir, &[]), "basic").clone();
     assert_eq!(basic["status"], "compile_error", "{basic:#}");
     assert_eq!(basic["score"], 0);
@@ -164,11 +228,12 @@ fn a_crate_that_does_not_compile_gets_the_compiler_errors() {
 
 #[test]
 fn a_crate_that_bypasses_the_facade_is_rejected_with_the_fix() {
-    let sneaky = stub_with("todo!()").replace(
-        "use std::fmt;",
-        "use std::fmt;\nuse std::sync::Mutex as StdMutex;",
-    );
-    let dir = subject("facade", &sneaky);
+    let dir = subject("facade", &["01-basic".to_string()], |stub| {
+        stub.replace(
+            "use std::fmt;",
+            "use std::fmt;\nuse std::sync::Mutex as StdMutex;",
+        )
+    });
     let basic = exercise(&grade(&dir, &[]), "basic").clone();
     assert_eq!(basic["status"], "rejected", "{basic:#}");
     let message = basic["message"].as_str().unwrap();
