@@ -87,7 +87,7 @@ impl Kind {
     pub fn default_timeout_secs(self) -> u64 {
         match self {
             Kind::Starter | Kind::Unit => 5,
-            Kind::Loom => 60,
+            Kind::Loom => 120,
         }
     }
 }

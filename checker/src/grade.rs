@@ -19,6 +19,8 @@ use crate::runner;
 /// The whole grade of one subject. Field names are a public interface: extend, never break.
 #[derive(Debug, Serialize)]
 pub struct GradeReport {
+    /// The checker that graded (its crate version), for instructors' records.
+    pub checker_version: &'static str,
     pub score: u32,
     pub max_score: u32,
     pub exercises: Vec<ExerciseReport>,
@@ -102,6 +104,7 @@ pub fn grade_dir(
     let key = format!("grade-{}", short_hash(&dir.to_string_lossy()));
     let exercises = evaluate(paths, &key, &targets, timeout_scale)?;
     Ok(GradeReport {
+        checker_version: env!("CARGO_PKG_VERSION"),
         score: exercises.iter().map(|e| e.score).sum(),
         max_score: exercises.iter().map(|e| e.max_score).sum(),
         exercises,

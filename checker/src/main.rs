@@ -81,7 +81,7 @@ enum Command {
 
 #[derive(clap::Args, Clone, Copy)]
 struct Timing {
-    /// Multiply every test's timeout (5 s for ordinary tests, 60 s for loom models) by this.
+    /// Multiply every test's timeout (5 s for ordinary tests, 120 s for loom models) by this.
     #[arg(long, default_value_t = 1.0, value_parser = positive)]
     timeout_scale: f64,
 }

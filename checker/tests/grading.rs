@@ -138,6 +138,7 @@ fn solutions_score_full_marks_with_loom_tests() {
     assert_eq!(coming["status"], "coming_soon");
     assert_eq!(coming["max_score"], 0);
     assert!(report["score"].as_u64().unwrap() > 0);
+    assert!(report["checker_version"].is_string());
     assert_eq!(report["score"], report["max_score"]);
 }
 
