@@ -33,10 +33,6 @@ impl Gate {
         }
     }
 
-    pub fn is_open(&self) -> bool {
-        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// A guard that opens the gate when dropped. Keep it alive as long as a pool whose jobs
     /// wait on the gate: if an assertion fails first, unwinding opens the gate before the
     /// pool's drop waits for those jobs, so the failure is reported instead of a hang.
@@ -79,10 +75,6 @@ impl Arrivals {
         while *guard < n {
             guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
-    }
-
-    pub fn count(&self) -> usize {
-        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
