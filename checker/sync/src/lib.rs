@@ -35,16 +35,18 @@
 //! reaches (take the current time as a parameter instead). Under loom the `*_timeout`
 //! channel methods panic with an explanation.
 
+// Each name is listed once: `imp` is std in the ordinary build and loom in the model build.
 #[cfg(not(feature = "loom"))]
-pub use std::sync::{
-    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, WaitTimeoutResult,
-};
+use std as imp;
 
 #[cfg(feature = "loom")]
-pub use loom::sync::{
+use loom as imp;
+
+pub use imp::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, WaitTimeoutResult,
 };
 
+/// The same type in both builds (nothing here blocks or shares memory).
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 /// `true` in the model-check build. Tests use it to shrink their sizes under loom.
@@ -52,31 +54,21 @@ pub const MODEL_CHECKED: bool = cfg!(feature = "loom");
 
 /// Atomic integers and booleans (`std::sync::atomic`, or loom's).
 pub mod atomic {
-    #[cfg(not(feature = "loom"))]
-    pub use std::sync::atomic::{
+    pub use super::imp::sync::atomic::{
         AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, fence,
     };
 
-    #[cfg(feature = "loom")]
-    pub use loom::sync::atomic::{
-        AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, fence,
-    };
-
+    /// The same type in both builds.
     pub use std::sync::atomic::Ordering;
 }
 
 /// Threads (`std::thread`, or loom's).
 pub mod thread {
-    #[cfg(not(feature = "loom"))]
-    pub use std::thread::{
+    pub use super::imp::thread::{
         Builder, JoinHandle, Thread, ThreadId, current, panicking, park, spawn, yield_now,
     };
 
-    #[cfg(feature = "loom")]
-    pub use loom::thread::{
-        Builder, JoinHandle, Thread, ThreadId, current, panicking, park, spawn, yield_now,
-    };
-
+    /// The same type in both builds.
     pub use std::thread::Result;
 }
 
@@ -87,13 +79,16 @@ pub mod thread {
 /// a send completes only when a receiver takes the message.
 pub mod channel {
     #[cfg(not(feature = "loom"))]
-    pub use crossbeam_channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+    use crossbeam_channel as imp;
 
     #[cfg(feature = "loom")]
     mod modelled;
     #[cfg(feature = "loom")]
-    pub use modelled::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+    use modelled as imp;
 
+    pub use imp::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+
+    /// The same types in both builds.
     pub use crossbeam_channel::{
         RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
     };

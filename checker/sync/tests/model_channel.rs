@@ -41,11 +41,12 @@ macro_rules! run_script {
                     Some(Err(TryRecvError::Disconnected)) => "disconnected".to_string(),
                     None => "no receiver".to_string(),
                 },
+                // len, is_empty and is_full, from whichever end is left.
                 Op::Len => format!(
                     "len {:?}",
                     tx.as_ref()
-                        .map(|t| t.len())
-                        .or(rx.as_ref().map(|r| r.len()))
+                        .map(|t| (t.len(), t.is_empty(), t.is_full()))
+                        .or(rx.as_ref().map(|r| (r.len(), r.is_empty(), r.is_full())))
                 ),
                 Op::DropSender => {
                     tx = None;
@@ -77,6 +78,7 @@ const SCRIPTS: &[&[Op]] = &[
     &[Op::TrySend(1), Op::DropSender, Op::TryRecv, Op::TryRecv],
     &[Op::TrySend(1), Op::DropReceiver, Op::TrySend(2)],
     &[Op::TryRecv, Op::DropSender, Op::TryRecv, Op::Len],
+    &[Op::Len, Op::TrySend(1), Op::Len, Op::TrySend(2), Op::Len],
 ];
 
 #[test]

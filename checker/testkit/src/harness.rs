@@ -39,6 +39,58 @@ struct Panic {
 
 static PANICS: Mutex<Vec<Panic>> = Mutex::new(Vec::new());
 
+/// Messages of panics a test causes on purpose (see [`panic_on_purpose`]).
+static EXPECTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The payload of [`panic_on_purpose_with_payload`]: neither `&str` nor `String`.
+#[derive(Debug)]
+pub struct DeliberatePayload(pub u32);
+
+/// Panics on purpose with a `&'static str` payload — call it from a job to test how a pool
+/// handles a panicking job. The harness does not count it as the test failing (not even
+/// under loom, where the pool's threads share the test's OS thread) and does not print it;
+/// the test's own assertions decide.
+pub fn panic_on_purpose(message: &'static str) -> ! {
+    expect(message);
+    std::panic::panic_any(message)
+}
+
+/// Like [`panic_on_purpose`], with a `String` payload (what `panic!("{x}")` makes).
+pub fn panic_on_purpose_with_string(message: String) -> ! {
+    expect(&message);
+    std::panic::panic_any(message)
+}
+
+/// Like [`panic_on_purpose`], with a payload that is not text at all.
+pub fn panic_on_purpose_with_payload(payload: DeliberatePayload) -> ! {
+    std::panic::panic_any(payload)
+}
+
+fn expect(message: &str) {
+    let mut expected = EXPECTED.lock().unwrap_or_else(|e| e.into_inner());
+    if !expected.iter().any(|m| m == message) {
+        expected.push(message.to_string());
+    }
+}
+
+fn deliberate(payload: &(dyn std::any::Any + Send)) -> bool {
+    if payload.is::<DeliberatePayload>() {
+        return true;
+    }
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        *s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        return false;
+    };
+    EXPECTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|m| m == text)
+}
+
 /// A suite's `main`: `tests` is the table the checker generated from the curriculum.
 pub fn main(tests: &[(&str, fn())]) {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,6 +141,10 @@ fn run_one(name: &str, test: fn(), nonce: &str) -> Record {
     let previous = panic::take_hook();
     let (hook_name, hook_nonce) = (name.to_string(), nonce.to_string());
     panic::set_hook(Box::new(move |info| {
+        if deliberate(info.payload()) {
+            // The test made a job panic on purpose: the pool's handling is what is tested.
+            return;
+        }
         let message = payload_text(info.payload());
         let location = info
             .location()
@@ -128,6 +184,11 @@ fn run_one(name: &str, test: fn(), nonce: &str) -> Record {
         message: match (&outcome, first) {
             (Ok(()), _) => None,
             (Err(_), Some(p)) => Some(p.message.clone()),
+            (Err(payload), None) if deliberate(payload.as_ref()) => Some(format!(
+                "a job's deliberate panic ({}) reached the test itself: the pool let it escape \
+             instead of catching it",
+                payload_text(payload.as_ref())
+            )),
             (Err(payload), None) => Some(payload_text(payload.as_ref())),
         },
         location: if outcome.is_ok() {

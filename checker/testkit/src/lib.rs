@@ -11,7 +11,10 @@ pub mod harness;
 #[cfg(feature = "loom")]
 pub mod model;
 
-pub use harness::Record;
+pub use harness::{
+    DeliberatePayload, Record, panic_on_purpose, panic_on_purpose_with_payload,
+    panic_on_purpose_with_string,
+};
 #[cfg(feature = "loom")]
 pub use model::{model, model_with_bound};
 /// Shadows the built-in `#[test]` inside the harness; see the `testkit-macros` crate.

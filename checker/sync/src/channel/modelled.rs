@@ -216,20 +216,26 @@ const NO_TIME: &str = "timeouts are not available in the model-checked build: lo
 macro_rules! queries {
     ($end:ident) => {
         impl<T> $end<T> {
-            /// Number of messages waiting in the channel.
+            /// Number of messages waiting in the channel. Like crossbeam-channel, always 0
+            /// for a zero-capacity channel: a message being handed over is not "in" it.
             pub fn len(&self) -> usize {
-                self.chan.lock().queue.len()
+                match self.chan.cap {
+                    Some(0) => 0,
+                    _ => self.chan.lock().queue.len(),
+                }
             }
 
-            /// `true` when no message is waiting.
+            /// `true` when no message is waiting (always, for a zero-capacity channel).
             pub fn is_empty(&self) -> bool {
                 self.len() == 0
             }
 
-            /// `true` when a `send` would have to wait.
+            /// `true` when the channel holds `capacity` messages (always, for a
+            /// zero-capacity channel, as in crossbeam-channel).
             pub fn is_full(&self) -> bool {
                 match self.chan.cap {
                     None => false,
+                    Some(0) => true,
                     Some(cap) => self.len() >= cap,
                 }
             }
