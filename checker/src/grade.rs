@@ -1,6 +1,10 @@
 //! Grading: build every hidden suite against a subject's crates, run each test in its own
 //! process, and assemble the native report that `--json` prints and every export format is
 //! translated from.
+//!
+//! Each subject crate gets one [`Plan`]: whether it is built at all (the pre-checks), what
+//! each tier's build produced, and each selected test's result. Scores come from the tests'
+//! typed outcomes, never from message text.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -9,12 +13,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::curriculum::{Curriculum, Exercise, Kind};
-use crate::explain;
+use crate::curriculum::{Curriculum, Exercise, Kind, TestSpec};
+use crate::explain::{self, Locator};
 use crate::facade_rule;
 use crate::harness::{self, Built, Tier};
-use crate::paths::Paths;
+use crate::paths::{Paths, short_hash};
+use crate::progress::Progress;
 use crate::runner;
+pub use crate::status::{Diagnosis, ExerciseStatus, TestStatus};
 
 /// The whole grade of one subject. Field names are a public interface: extend, never break.
 #[derive(Debug, Serialize)]
@@ -37,41 +43,52 @@ pub struct ExerciseReport {
     /// Why no test ran (compiler errors, the facade rule, a missing crate), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The compiler's warnings about the subject's own code (they often point at the bug).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub tests: Vec<TestReport>,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ExerciseStatus {
-    /// Every test passed.
-    Passed,
-    /// Some tests pass.
-    InProgress,
-    /// Every failure is a `todo!()` still in place.
-    NotStarted,
-    /// The crate does not compile, or the tests cannot use it.
-    CompileError,
-    /// The crate bypasses the sync facade (see `facade_rule`).
-    Rejected,
-    /// No crate at the expected place.
-    Missing,
-    /// Not yet part of the workbook.
-    ComingSoon,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TestReport {
     pub name: String,
     pub kind: Kind,
-    /// "passed" | "failed" | "timeout" | "crashed" | "compile_error" | "not_run"
-    pub status: &'static str,
+    pub status: TestStatus,
+    /// What the failure proves (`deadlock`, `assertion`, `timeout`, …); absent for a pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
     pub score: u32,
     pub max_score: u32,
     pub message: String,
     pub duration_ms: u64,
-    /// The failure is a `todo!()` still in place.
-    #[serde(skip)]
-    pub todo: bool,
+}
+
+impl TestReport {
+    pub fn passed(&self) -> bool {
+        self.status == TestStatus::Passed
+    }
+
+    fn unrun(test: &TestSpec, status: TestStatus, message: &str) -> Self {
+        TestReport {
+            name: test.name.clone(),
+            kind: test.kind,
+            status,
+            diagnosis: None,
+            score: 0,
+            max_score: test.points,
+            message: message.to_string(),
+            duration_ms: 0,
+        }
+    }
+}
+
+impl ExerciseReport {
+    /// Failures, most conclusive first: loom proofs, then assertions, crashes, timeouts.
+    pub fn failures_by_proof(&self) -> Vec<&TestReport> {
+        let mut failed: Vec<&TestReport> = self.tests.iter().filter(|t| !t.passed()).collect();
+        failed.sort_by_key(|t| t.diagnosis.unwrap_or(Diagnosis::Todo));
+        failed
+    }
 }
 
 /// One crate to grade against one exercise's suite.
@@ -81,6 +98,18 @@ pub struct Target<'a> {
     pub crate_dir: PathBuf,
     /// Only these tests (all when `None`).
     pub only: Option<Vec<String>>,
+    /// Run each test this many times; it counts as passed if any run passes. `verify` uses
+    /// this to prove that a known-wrong variant is caught every time, not most times.
+    pub runs: usize,
+}
+
+impl Target<'_> {
+    fn selected(&self) -> impl Iterator<Item = &TestSpec> {
+        self.exercise
+            .tests
+            .iter()
+            .filter(|t| self.only.as_ref().is_none_or(|o| o.contains(&t.name)))
+    }
 }
 
 /// Grades the exercises in `dir` (a folder of `NN-slug` crates), all or the selected ones.
@@ -99,6 +128,7 @@ pub fn grade_dir(
             exercise: e,
             crate_dir: dir.join(&e.dir),
             only: None,
+            runs: 1,
         })
         .collect();
     let key = format!("grade-{}", short_hash(&dir.to_string_lossy()));
@@ -111,6 +141,27 @@ pub fn grade_dir(
     })
 }
 
+/// What grading does with one target.
+struct Plan<'t, 'a> {
+    target: &'t Target<'a>,
+    /// Set when the target is not built at all (coming soon, missing, rejected).
+    early: Option<ExerciseReport>,
+    unit: Built,
+    loom: Built,
+    warnings: Vec<String>,
+    /// One slot per selected test, in manifest order.
+    results: Vec<Option<TestReport>>,
+}
+
+impl Plan<'_, '_> {
+    fn built(&self, kind: Kind) -> &Built {
+        match Tier::of(kind) {
+            Tier::Unit => &self.unit,
+            Tier::Loom => &self.loom,
+        }
+    }
+}
+
 /// Builds and runs every target; reports come back in the order of `targets`.
 ///
 /// Every test's timeout is multiplied by `timeout_scale` (1.0 normally).
@@ -120,12 +171,21 @@ pub fn evaluate(
     targets: &[Target<'_>],
     timeout_scale: f64,
 ) -> Result<Vec<ExerciseReport>> {
-    // Decide which targets get built at all.
-    let mut early: Vec<Option<ExerciseReport>> = Vec::new();
-    for t in targets {
-        early.push(precheck(t));
-    }
-    let buildable: Vec<usize> = (0..targets.len()).filter(|&i| early[i].is_none()).collect();
+    let mut plans: Vec<Plan<'_, '_>> = targets
+        .iter()
+        .map(|t| Plan {
+            target: t,
+            early: precheck(t),
+            unit: Built::NoTests,
+            loom: Built::NoTests,
+            warnings: Vec::new(),
+            results: t.selected().map(|_| None).collect(),
+        })
+        .collect();
+
+    let buildable: Vec<usize> = (0..plans.len())
+        .filter(|&i| plans[i].early.is_none())
+        .collect();
     let units: Vec<harness::Unit<'_>> = buildable
         .iter()
         .map(|&i| harness::Unit {
@@ -133,67 +193,84 @@ pub fn evaluate(
             crate_dir: targets[i].crate_dir.clone(),
         })
         .collect();
-    let unit_built = harness::build(paths, key, Tier::Unit, &units)?;
-    let loom_built = harness::build(paths, key, Tier::Loom, &units)?;
-
-    // Every test of every buildable target, run in parallel, each in its own process.
-    struct Job<'a> {
-        target: usize,
-        test: &'a crate::curriculum::TestSpec,
-        exe: PathBuf,
-    }
-    let mut jobs = Vec::new();
-    let mut built_of = vec![None; targets.len()];
-    for (u, &i) in buildable.iter().enumerate() {
-        built_of[i] = Some((unit_built[u].clone(), loom_built[u].clone()));
-        for test in &targets[i].exercise.tests {
-            if let Some(only) = &targets[i].only
-                && !only.contains(&test.name)
-            {
-                continue;
-            }
-            let built = match Tier::of(test.kind) {
-                Tier::Unit => &unit_built[u],
-                Tier::Loom => &loom_built[u],
-            };
-            if let Built::Ready(exe) = built {
-                jobs.push(Job {
-                    target: i,
-                    test,
-                    exe: exe.clone(),
-                });
+    let progress = Progress::new();
+    for tier in [Tier::Unit, Tier::Loom] {
+        let built = harness::build(paths, key, tier, &units, &progress)?;
+        for (&i, b) in buildable.iter().zip(built) {
+            match tier {
+                Tier::Unit => {
+                    plans[i].warnings = b.warnings;
+                    plans[i].unit = b.built;
+                }
+                Tier::Loom => plans[i].loom = b.built,
             }
         }
     }
-    let results: Mutex<Vec<Option<TestReport>>> = Mutex::new(vec![None; jobs.len()]);
+
+    // Every selected test of every built target, each in its own process, in parallel.
+    struct Job<'a> {
+        plan: usize,
+        slot: usize,
+        test: &'a TestSpec,
+        exe: PathBuf,
+    }
+    let mut jobs = Vec::new();
+    for (p, plan) in plans.iter().enumerate() {
+        if plan.early.is_some() {
+            continue;
+        }
+        for (slot, test) in plan.target.selected().enumerate() {
+            if let Built::Ready(exe) = plan.built(test.kind) {
+                for _ in 0..plan.target.runs.max(1) {
+                    jobs.push(Job {
+                        plan: p,
+                        slot,
+                        test,
+                        exe: exe.clone(),
+                    });
+                }
+            }
+        }
+    }
+    // Loom models first: they take longest, and when they prove a bug they explain the rest.
+    jobs.sort_by_key(|j| j.test.kind != Kind::Loom);
+    let work_dir = paths.target.join("work").join(key);
+    let results: Mutex<Vec<(usize, usize, TestReport)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let bar = progress.tests(jobs.len());
     std::thread::scope(|s| {
         for _ in 0..workers.min(jobs.len()) {
             s.spawn(|| {
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(j) else { break };
-                    match runner::run_test(
-                        &job.exe,
-                        &job.test.harness_name(),
-                        job.test.timeout().mul_f64(timeout_scale),
-                    ) {
+                    let timeout = job.test.timeout().mul_f64(timeout_scale);
+                    match runner::run_test(&job.exe, &job.test.harness_name(), timeout) {
                         Ok(run) => {
-                            let explained = explain::explain(job.test, &run.outcome);
-                            let passed = explained.status == "passed";
+                            let at = Locator {
+                                crate_dir: &plans[job.plan].target.crate_dir,
+                                work_dir: &work_dir,
+                            };
+                            let explained = explain::explain(job.test, &run.outcome, &at);
+                            let passed = explained.status == TestStatus::Passed;
                             let report = TestReport {
                                 name: job.test.name.clone(),
                                 kind: job.test.kind,
                                 status: explained.status,
+                                diagnosis: explained.diagnosis,
                                 score: if passed { job.test.points } else { 0 },
                                 max_score: job.test.points,
                                 message: explained.message,
-                                duration_ms: run.elapsed.as_millis() as u64,
-                                todo: explained.todo,
+                                duration_ms: u64::try_from(run.elapsed.as_millis())
+                                    .unwrap_or(u64::MAX),
                             };
-                            results.lock().unwrap_or_else(|e| e.into_inner())[j] = Some(report);
+                            bar.finished(&report);
+                            results
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push((job.plan, job.slot, report));
                         }
                         Err(e) => {
                             *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
@@ -204,68 +281,59 @@ pub fn evaluate(
             });
         }
     });
+    bar.done();
     if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-
-    let mut reports = Vec::new();
-    for (i, t) in targets.iter().enumerate() {
-        if let Some(report) = early[i].take() {
-            reports.push(report);
-            continue;
+    for (p, slot, report) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let kept = &mut plans[p].results[slot];
+        // Several runs: a pass wins (the test did not catch every time); else the first.
+        if kept.as_ref().is_none_or(|k| !k.passed() && report.passed()) {
+            *kept = Some(report);
         }
-        let (unit_b, loom_b) = built_of[i].clone().expect("buildable target was built");
-        let mut tests = Vec::new();
-        for test in &t.exercise.tests {
-            if let Some(only) = &t.only
-                && !only.contains(&test.name)
-            {
-                continue;
-            }
-            let built = match Tier::of(test.kind) {
-                Tier::Unit => &unit_b,
-                Tier::Loom => &loom_b,
-            };
-            let from_run = jobs
-                .iter()
-                .position(|j| j.target == i && std::ptr::eq(j.test, test))
-                .and_then(|j| results[j].take());
-            tests.push(from_run.unwrap_or_else(|| TestReport {
-                name: test.name.clone(),
-                kind: test.kind,
-                status: match built {
-                    Built::Ready(_) | Built::NoTests => "not_run",
-                    _ => "compile_error",
-                },
-                score: 0,
-                max_score: test.points,
-                message: match built {
-                    Built::CrateError(_) => "the crate does not compile".to_string(),
-                    Built::SuiteError(_) => "the tests cannot use the crate".to_string(),
-                    _ => String::new(),
-                },
-                duration_ms: 0,
-                todo: false,
-            }));
-        }
-        let compile_message = [&unit_b, &loom_b].iter().find_map(|b| match b {
-            Built::CrateError(e) => Some(e.clone()),
-            Built::SuiteError(e) => Some(format!(
-                "Your crate compiles, but the checker's tests cannot use it. Did a public \
-                 name or signature change? Keep the API exactly as the doc comments give it.\n\n{e}"
-            )),
-            _ => None,
-        });
-        reports.push(summarise(t.exercise, tests, compile_message));
     }
-    Ok(reports)
+
+    Ok(plans.into_iter().map(finish).collect())
 }
 
-impl TestReport {
-    pub fn passed(&self) -> bool {
-        self.status == "passed"
+/// The exercise's report from its plan.
+fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
+    if let Some(report) = plan.early {
+        return report;
     }
+    let tests: Vec<TestReport> = plan
+        .target
+        .selected()
+        .zip(&plan.results)
+        .map(|(test, result)| {
+            result
+                .clone()
+                .unwrap_or_else(|| match plan.built(test.kind) {
+                    Built::CrateError(_) => TestReport::unrun(
+                        test,
+                        TestStatus::CompileError,
+                        "the crate does not compile",
+                    ),
+                    Built::SuiteError(_) => TestReport::unrun(
+                        test,
+                        TestStatus::CompileError,
+                        "the tests cannot use the crate",
+                    ),
+                    Built::Ready(_) | Built::NoTests => {
+                        TestReport::unrun(test, TestStatus::NotRun, "")
+                    }
+                })
+        })
+        .collect();
+    let compile_message = [&plan.unit, &plan.loom].iter().find_map(|b| match b {
+        Built::CrateError(e) => Some(e.clone()),
+        Built::SuiteError(e) => Some(format!(
+            "Your crate compiles, but the checker's tests cannot use it. Did a public name or \
+             signature change? Keep the API exactly as the doc comments give it.\n\n{e}"
+        )),
+        _ => None,
+    });
+    summarise(plan.target, tests, compile_message, plan.warnings)
 }
 
 fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
@@ -279,9 +347,10 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
         max_score: if status == ExerciseStatus::ComingSoon {
             0
         } else {
-            ex.max_score()
+            t.selected().map(|t| t.points).sum()
         },
         message,
+        warnings: Vec::new(),
         tests: Vec::new(),
     };
     if !ex.is_ready() {
@@ -308,18 +377,36 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
     None
 }
 
-fn summarise(ex: &Exercise, tests: Vec<TestReport>, message: Option<String>) -> ExerciseReport {
+fn summarise(
+    t: &Target<'_>,
+    mut tests: Vec<TestReport>,
+    message: Option<String>,
+    warnings: Vec<String>,
+) -> ExerciseReport {
+    // A deadlock that loom proved explains this exercise's hangs better than any guess.
+    if let Some(model) = tests
+        .iter()
+        .find(|r| r.diagnosis == Some(Diagnosis::Deadlock))
+        .map(|r| r.name.clone())
+    {
+        for r in tests.iter_mut().filter(|r| r.status == TestStatus::Timeout) {
+            if let Some(spec) = t.exercise.test(&r.name) {
+                r.message = explain::timeout_message(spec, Some(&model));
+            }
+        }
+    }
     let score = tests.iter().map(|t| t.score).sum();
     let max_score = tests.iter().map(|t| t.max_score).sum();
     let status = if message.is_some() {
         ExerciseStatus::CompileError
     } else if tests.iter().all(TestReport::passed) {
         ExerciseStatus::Passed
-    } else if score == 0 && tests.iter().any(|t| t.todo) {
+    } else if score == 0 && tests.iter().any(|t| t.diagnosis == Some(Diagnosis::Todo)) {
         ExerciseStatus::NotStarted
     } else {
         ExerciseStatus::InProgress
     };
+    let ex = t.exercise;
     ExerciseReport {
         id: ex.id,
         slug: ex.slug.clone(),
@@ -328,16 +415,7 @@ fn summarise(ex: &Exercise, tests: Vec<TestReport>, message: Option<String>) -> 
         score,
         max_score,
         message,
+        warnings,
         tests,
     }
-}
-
-/// A short, stable name for a folder (FNV-1a), so each subject keeps its own warm build.
-pub fn short_hash(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:012x}", h & 0xffff_ffff_ffff)
 }

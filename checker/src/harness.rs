@@ -21,7 +21,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::curriculum::{Exercise, Kind};
-use crate::paths::Paths;
+use crate::paths::{Paths, short_hash};
+use crate::progress::Progress;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Tier {
@@ -43,6 +44,14 @@ impl Tier {
         match self {
             Tier::Unit => "unit",
             Tier::Loom => "loom",
+        }
+    }
+
+    /// What building this tier means, for progress lines.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Tier::Unit => "building the tests (debug)",
+            Tier::Loom => "building the loom models (release)",
         }
     }
 
@@ -73,8 +82,20 @@ pub enum Built {
     NoTests,
 }
 
+/// What building one unit produced, with the compiler's warnings about the subject's code.
+pub struct UnitBuild {
+    pub built: Built,
+    pub warnings: Vec<String>,
+}
+
 /// Builds `tier` of every unit; results come back in the order of `units`.
-pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result<Vec<Built>> {
+pub fn build(
+    paths: &Paths,
+    key: &str,
+    tier: Tier,
+    units: &[Unit<'_>],
+    progress: &Progress,
+) -> Result<Vec<UnitBuild>> {
     let work = paths.target.join("work").join(key).join(tier.name());
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     // One build of this workspace at a time (two checkers may share a target directory).
@@ -83,7 +104,7 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
 
     // Cargo hashes path packages relative to their workspace, so two harness workspaces with
     // the same member names would write the same executables: name members after the folder.
-    let tag = crate::grade::short_hash(&work.to_string_lossy());
+    let tag = short_hash(&work.to_string_lossy());
     let tag = &tag[..8];
     let mut members = Vec::new();
     let mut wanted = Vec::new();
@@ -103,8 +124,12 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
         members.push(subject_pkg(tag, i, unit.exercise));
         members.push(suite_pkg(tag, i, unit.exercise));
     }
+    let no_tests = || UnitBuild {
+        built: Built::NoTests,
+        warnings: Vec::new(),
+    };
     if members.is_empty() {
-        return Ok(units.iter().map(|_| Built::NoTests).collect());
+        return Ok(units.iter().map(|_| no_tests()).collect());
     }
     write_if_changed(&work.join("Cargo.toml"), &workspace_manifest(&members))?;
     let lock_copy = work.join("Cargo.lock");
@@ -113,29 +138,33 @@ pub fn build(paths: &Paths, key: &str, tier: Tier, units: &[Unit<'_>]) -> Result
         fs::copy(paths.lockfile(), &lock_copy).context("copying Cargo.lock")?;
     }
 
-    let messages = run_cargo(paths, &work, tier)?;
+    let bar = progress.build(tier.describe(), members.len());
+    let messages = run_cargo(paths, &work, tier, &bar)?;
+    bar.done();
     Ok(units
         .iter()
         .enumerate()
         .map(|(i, unit)| {
             if !wanted[i] {
-                return Built::NoTests;
+                return no_tests();
             }
             let subject = subject_pkg(tag, i, unit.exercise);
             let suite = suite_pkg(tag, i, unit.exercise);
-            if let Some(errors) = messages.errors.get(&subject) {
-                return Built::CrateError(errors.clone());
-            }
-            if let Some(exe) = messages.executables.get(&suite) {
-                return Built::Ready(exe.clone());
-            }
-            match messages.errors.get(&suite) {
-                Some(errors) => Built::SuiteError(errors.clone()),
-                None => Built::CrateError(format!(
-                    "the build stopped before this crate was compiled:\n{}",
-                    messages.stderr_tail
-                )),
-            }
+            let warnings = messages.warnings.get(&subject).cloned().unwrap_or_default();
+            let built = if let Some(errors) = messages.errors.get(&subject) {
+                Built::CrateError(errors.clone())
+            } else if let Some(exe) = messages.executables.get(&suite) {
+                Built::Ready(exe.clone())
+            } else {
+                match messages.errors.get(&suite) {
+                    Some(errors) => Built::SuiteError(errors.clone()),
+                    None => Built::CrateError(format!(
+                        "the build stopped before this crate was compiled:\n{}",
+                        messages.stderr_tail
+                    )),
+                }
+            };
+            UnitBuild { built, warnings }
         })
         .collect())
 }
@@ -232,11 +261,8 @@ fn write_units(
         Tier::Unit => {
             // The exercise's visible starter tests, from the checker's own copy of the
             // workbook. `use testkit::test` keeps their `#[test]` functions compiled.
-            let starter = paths
-                .exercises()
-                .join(&ex.dir)
-                .join("tests")
-                .join("starter.rs");
+            // The starter tests as shipped: a student's edits to their copy change nothing.
+            let starter = paths.pristine_starter(&ex.slug);
             if tests.iter().any(|t| t.kind == Kind::Starter) {
                 let text = fs::read_to_string(&starter)
                     .with_context(|| format!("reading {}", starter.display()))?;
@@ -299,6 +325,7 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 #[derive(Default)]
 struct Messages {
     errors: HashMap<String, String>,
+    warnings: HashMap<String, Vec<String>>,
     executables: HashMap<String, PathBuf>,
     stderr_tail: String,
 }
@@ -322,7 +349,12 @@ pub fn cargo_command(paths: &Paths) -> Command {
     cmd
 }
 
-fn run_cargo(paths: &Paths, work: &Path, tier: Tier) -> Result<Messages> {
+fn run_cargo(
+    paths: &Paths,
+    work: &Path,
+    tier: Tier,
+    bar: &crate::progress::BuildBar,
+) -> Result<Messages> {
     let mut cmd = cargo_command(paths);
     cmd.current_dir(work)
         .args(["build", "--tests", "--workspace", "--keep-going"])
@@ -367,7 +399,22 @@ fn run_cargo(paths: &Paths, work: &Path, tier: Tier) -> Result<Messages> {
                         .push_str(rendered);
                 }
             }
+            Some("compiler-message")
+                if msg["message"]["level"] == "warning"
+                    && msg["message"]["spans"]
+                        .as_array()
+                        .is_some_and(|s| !s.is_empty()) =>
+            {
+                if let Some(rendered) = msg["message"]["rendered"].as_str() {
+                    messages
+                        .warnings
+                        .entry(member)
+                        .or_default()
+                        .push(rendered.to_string());
+                }
+            }
             Some("compiler-artifact") => {
+                bar.compiled(msg["target"]["name"].as_str().unwrap_or(&member));
                 if let Some(exe) = msg["executable"].as_str() {
                     messages.executables.insert(member, PathBuf::from(exe));
                 }

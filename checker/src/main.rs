@@ -4,14 +4,19 @@
 //! `cargo checker hint <exercise>`. Instructors: `cargo checker grade --exercises DIR --json`.
 //! Maintainers: `cargo checker verify` proves the curriculum.
 
+mod book_tables;
 mod curriculum;
 mod explain;
 mod facade_rule;
 mod grade;
 mod harness;
 mod paths;
+mod progress;
 mod report;
+mod reset;
 mod runner;
+mod spec_map;
+mod status;
 mod verify;
 
 use std::io::Write;
@@ -51,6 +56,10 @@ enum Command {
         /// Print the result as JSON (the same record as `grade --json`).
         #[arg(long)]
         json: bool,
+        /// Show every failure and warning in full (by default: the first few, most
+        /// conclusive first).
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         timing: Timing,
     },
@@ -72,10 +81,38 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         level: usize,
     },
+    /// Restore an exercise's untouched stub and starter tests (what you wrote is kept in a
+    /// backup next to them).
+    Reset {
+        /// The exercise: its slug (`basic`) or number (`1`).
+        #[arg(required_unless_present = "all")]
+        exercise: Option<String>,
+        /// Every exercise.
+        #[arg(long, conflicts_with = "exercise")]
+        all: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
+    },
+    /// Regenerate the book's tables that come from the curriculum (maintainers).
+    #[command(hide = true)]
+    Book {
+        /// Write the pages (default: check that they are up to date).
+        #[arg(long)]
+        write: bool,
+    },
     /// Prove the curriculum: solutions pass, stubs fail, known-wrong variants are caught.
     Verify {
         /// Only these exercises (all ready exercises, and the facade's models, by default).
         exercises: Vec<String>,
+        /// Grade every known-wrong variant this many times; each run must catch it.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// Instead: check that `exercises/` holds exactly the shipped stubs (CI, clean clone).
+        #[arg(long)]
+        shipped_stubs: bool,
     },
 }
 
@@ -121,6 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             exercise,
             exercises,
             json,
+            all,
             timing,
         } => {
             let ex = curriculum.find(&exercise)?;
@@ -144,7 +182,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&mut report)?;
             } else {
                 for e in &report.exercises {
-                    report::print_exercise(e);
+                    report::print_exercise(e, all);
                 }
             }
             Ok(if passed {
@@ -169,7 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .iter()
                     .filter(|e| e.status != ExerciseStatus::ComingSoon)
                 {
-                    report::print_exercise(e);
+                    report::print_exercise(e, false);
                     println!();
                 }
                 report::print_table(&report, &curriculum);
@@ -201,8 +239,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { exercises } => {
-            verify::verify(&paths, &curriculum, &exercises)?;
+        Command::Reset {
+            exercise,
+            all,
+            yes,
+            exercises,
+        } => {
+            let dir = resolve_dir(&paths, &exercises)?;
+            let chosen: Vec<&curriculum::Exercise> = if all {
+                curriculum
+                    .exercise
+                    .iter()
+                    .filter(|e| e.is_ready())
+                    .collect()
+            } else {
+                vec![curriculum.find(exercise.as_deref().unwrap_or_default())?]
+            };
+            reset::reset(&paths, &dir, &chosen, yes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Book { write } => {
+            book_tables::run(&paths, &curriculum, write)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify {
+            exercises,
+            repeat,
+            shipped_stubs,
+        } => {
+            if shipped_stubs {
+                verify::check_shipped_stubs(&paths, &curriculum)?;
+            } else {
+                let options = verify::Options {
+                    only: exercises,
+                    repeat,
+                };
+                verify::verify(&paths, &curriculum, &options)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

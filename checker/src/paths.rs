@@ -14,10 +14,16 @@ pub struct Paths {
 
 impl Paths {
     pub fn discover() -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the checker crate lives one level below the workbook root")
-            .to_path_buf();
+        // `CHECKER_ROOT` points the checker at another copy of the workbook (the tests use
+        // it to prove that nothing a student does to `exercises/` changes `verify`).
+        let root = std::env::var_os("CHECKER_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .parent()
+                    .expect("the checker crate lives one level below the workbook root")
+                    .to_path_buf()
+            });
         let target = std::env::var_os("CHECKER_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target").join("checker"));
@@ -28,8 +34,21 @@ impl Paths {
         self.root.join("checker").join("curriculum.toml")
     }
 
+    /// The exercise's one home: `exercise.toml`, `hidden.rs`, `model.rs`, `wrong/`, `stub/`.
     pub fn suite_dir(&self, slug: &str) -> PathBuf {
         self.root.join("checker").join("suites").join(slug)
+    }
+
+    /// The untouched stub (`src/lib.rs` as shipped), whatever the student has done to
+    /// `exercises/`: `verify` proves the curriculum against it and `reset` restores it.
+    pub fn pristine_stub(&self, slug: &str) -> PathBuf {
+        self.suite_dir(slug).join("stub").join("lib.rs")
+    }
+
+    /// The visible starter tests as shipped (`tests/starter.rs`): the checker grades these,
+    /// never a student's edited copy.
+    pub fn pristine_starter(&self, slug: &str) -> PathBuf {
+        self.suite_dir(slug).join("stub").join("starter.rs")
     }
 
     pub fn facade(&self) -> PathBuf {
@@ -51,4 +70,14 @@ impl Paths {
     pub fn lockfile(&self) -> PathBuf {
         self.root.join("Cargo.lock")
     }
+}
+
+/// A short, stable name for a text (FNV-1a), used to key work folders.
+pub fn short_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:012x}", h & 0xffff_ffff_ffff)
 }

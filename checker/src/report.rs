@@ -5,7 +5,7 @@ use anstream::println;
 use anstyle::{AnsiColor, Style};
 
 use crate::curriculum::Curriculum;
-use crate::grade::{ExerciseReport, ExerciseStatus, GradeReport};
+use crate::grade::{Diagnosis, ExerciseReport, ExerciseStatus, GradeReport};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -81,8 +81,27 @@ pub fn print_next_step(report: &GradeReport, curriculum: &Curriculum) {
     }
 }
 
-/// Every test of one exercise, then each failure in full.
-pub fn print_exercise(e: &ExerciseReport) {
+/// How many failures, and warnings, are shown in full unless `--all` is given.
+const SHOWN: usize = 3;
+
+fn diagnosis_label(d: Option<Diagnosis>) -> &'static str {
+    match d {
+        Some(Diagnosis::Deadlock) => "DEADLOCK, proved by loom",
+        Some(Diagnosis::Leak) => "LEAK, proved by loom",
+        Some(Diagnosis::Livelock) => "LIVELOCK, proved by loom",
+        Some(Diagnosis::TooManyThreads) => "too many threads",
+        Some(Diagnosis::ModelFailure) => "failed in an interleaving loom found",
+        Some(Diagnosis::Assertion) => "assertion failed",
+        Some(Diagnosis::Crash) => "crashed",
+        Some(Diagnosis::Timeout) => "timed out",
+        Some(Diagnosis::Todo) => "not implemented yet",
+        None => "not run",
+    }
+}
+
+/// Every test of one exercise, then the failures in full, most conclusive first (all of them
+/// with `all`, else the first few).
+pub fn print_exercise(e: &ExerciseReport, all: bool) {
     println!("{BOLD}Exercise {} · {} — {}{BOLD:#}", e.id, e.slug, e.title);
     if let Some(message) = &e.message {
         let (style, status) = status_text(e);
@@ -99,28 +118,64 @@ pub fn print_exercise(e: &ExerciseReport) {
         let status = if t.passed() {
             String::new()
         } else {
-            format!("  [{}]", t.status)
+            format!("  [{}]", t.status.as_str())
         };
         println!(
-            "  {style}{mark}{style:#} {:<40} {DIM}{:<7} {} pt{}{DIM:#}{RED}{status}{RED:#}",
+            "  {style}{mark}{style:#} {:<44} {DIM}{:<7} {} pt{}{DIM:#}{RED}{status}{RED:#}",
             t.name,
-            format!("{:?}", t.kind).to_lowercase(),
+            t.kind.label(),
             t.max_score,
             if t.max_score == 1 { "" } else { "s" },
         );
     }
-    let failed: Vec<_> = e.tests.iter().filter(|t| !t.passed()).collect();
-    // The first few failures in full; a todo!() stub would otherwise print them all.
-    for t in failed.iter().take(3) {
+    if !e.warnings.is_empty() {
         println!(
-            "\n{RED}── {} ({:?}) ──{RED:#}\n{}",
-            t.name, t.kind, t.message
+            "\n{YELLOW}The compiler warns about your crate (warnings often point at the bug):{YELLOW:#}"
         );
+        let shown = if all { e.warnings.len() } else { SHOWN };
+        for w in e.warnings.iter().take(shown) {
+            println!("{}", w.trim_end());
+        }
+        if e.warnings.len() > shown {
+            println!(
+                "{DIM}… and {} more warnings{DIM:#}",
+                e.warnings.len() - shown
+            );
+        }
     }
-    if failed.len() > 3 {
+    let failed = e.failures_by_proof();
+    let shown = if all { failed.len() } else { SHOWN };
+    // Several models often prove the same deadlock: print its report once.
+    let finding = |m: &str| {
+        m.split("\nThis test checks:")
+            .next()
+            .unwrap_or(m)
+            .to_string()
+    };
+    let mut printed: Vec<(String, &str)> = Vec::new();
+    for t in failed.iter().take(shown) {
+        let header = format!(
+            "{RED}── {} ({} test · {}) ──{RED:#}",
+            t.name,
+            t.kind.label(),
+            diagnosis_label(t.diagnosis)
+        );
+        let same = printed.iter().find(|(f, _)| *f == finding(&t.message));
+        match same {
+            Some((_, first)) if t.diagnosis.is_some_and(|d| d != Diagnosis::Assertion) => {
+                println!("\n{header}\nThe same finding as `{first}` above.");
+            }
+            _ => {
+                println!("\n{header}\n{}", t.message);
+                printed.push((finding(&t.message), t.name.as_str()));
+            }
+        }
+    }
+    if failed.len() > shown {
         println!(
-            "\n{DIM}… and {} more failing tests{DIM:#}",
-            failed.len() - 3
+            "\n{DIM}… and {} more failing tests (`cargo checker check {} --all` shows every one){DIM:#}",
+            failed.len() - shown,
+            e.slug
         );
     }
     let (style, status) = status_text(e);

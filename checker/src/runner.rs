@@ -168,3 +168,76 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
         None => "the process ended before the test finished".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out its bytes a few at a time, so a record straddles read boundaries.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(self.data.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn record_line(nonce: &str, passed: bool) -> String {
+        let record = Record {
+            test: "hidden::t".to_string(),
+            passed,
+            message: None,
+            location: None,
+            other_panics: Vec::new(),
+        };
+        format!(
+            "\n{}{nonce} {}\n",
+            testkit::harness::RECORD_TAG,
+            serde_json::to_string(&record).unwrap()
+        )
+    }
+
+    #[test]
+    fn the_record_is_found_across_read_boundaries() {
+        let nonce = "0123456789abcdef";
+        // Noise before, a partial line, the record, noise after; read in every chunk size
+        // that splits the tag, the nonce and the JSON somewhere.
+        let text = format!(
+            "student output\nno newline here{}more output\n",
+            record_line(nonce, true)
+        );
+        for step in [1, 2, 3, 7, 13, 8192] {
+            let (_, record) = scan(
+                Trickle {
+                    data: text.as_bytes(),
+                    step,
+                },
+                Some(nonce),
+            );
+            assert!(record.is_some_and(|r| r.passed), "chunk size {step}");
+        }
+    }
+
+    #[test]
+    fn a_record_with_another_nonce_or_without_its_line_end_counts_only_if_whole() {
+        let nonce = "0123456789abcdef";
+        let forged = record_line("ffffffffffffffff", true);
+        let (_, record) = scan(forged.as_bytes(), Some(nonce));
+        assert!(record.is_none(), "a record with the wrong nonce is ignored");
+        // The first record wins: a later forged pass cannot overturn an early failure.
+        let both = format!("{}{}", record_line(nonce, false), record_line(nonce, true));
+        let (_, record) = scan(both.as_bytes(), Some(nonce));
+        assert!(record.is_some_and(|r| !r.passed));
+        // A record cut short is not a record.
+        let cut = record_line(nonce, true);
+        let cut = &cut[..cut.len() - 10];
+        let (_, record) = scan(cut.as_bytes(), Some(nonce));
+        assert!(record.is_none());
+    }
+}

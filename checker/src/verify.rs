@@ -1,8 +1,10 @@
 //! `checker verify`: proves the curriculum. For every ready exercise: each starter and hidden
-//! test passes on the reference solution; each test fails on the untouched stub; each
+//! test passes on the reference solution; each test fails on the untouched stub (the copy
+//! shipped in `checker/suites/<slug>/stub/`, never the student's working `exercises/`); each
 //! known-wrong variant (the solution with one classic bug patched in) fails every test that
 //! claims to catch it; the suite files, the starter tests and the manifest list the same
-//! tests. It also runs the sync facade's own loom models.
+//! tests; and the spec map covers every promise of the stub's documentation. It also runs
+//! the sync facade's own loom models.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,7 +19,16 @@ use crate::grade::{self, ExerciseReport, Target};
 use crate::harness::{self, write_if_changed};
 use crate::paths::Paths;
 
-pub fn verify(paths: &Paths, curriculum: &Curriculum, only: &[String]) -> Result<()> {
+/// How `verify` runs.
+pub struct Options {
+    /// Only these exercises (all ready ones, and the facade's models, when empty).
+    pub only: Vec<String>,
+    /// Grade each known-wrong variant this many times: every run must catch it.
+    pub repeat: usize,
+}
+
+pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Result<()> {
+    let only = &options.only;
     let start = Instant::now();
     let mut problems = Vec::new();
     let exercises: Vec<&Exercise> = curriculum
@@ -41,16 +52,19 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, only: &[String]) -> Result
     let mut roles = Vec::new();
     for ex in &exercises {
         problems.extend(check_listing(paths, ex)?);
+        problems.extend(check_spec(paths, ex)?);
         targets.push(Target {
             exercise: ex,
             crate_dir: paths.solutions().join(&ex.dir),
             only: None,
+            runs: 1,
         });
         roles.push(Role::Solution);
         targets.push(Target {
             exercise: ex,
-            crate_dir: paths.exercises().join(&ex.dir),
+            crate_dir: pristine_crate(paths, ex)?,
             only: None,
+            runs: 1,
         });
         roles.push(Role::Stub);
         for (k, wrong) in ex.wrong.iter().enumerate() {
@@ -62,6 +76,7 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, only: &[String]) -> Result
                 crate_dir: dir,
                 // Only what must catch it: a variant that hangs costs a timeout per test.
                 only: Some(wrong.caught_by.clone()),
+                runs: options.repeat.max(1),
             });
             roles.push(Role::Wrong(k));
         }
@@ -191,15 +206,7 @@ fn failures(report: &ExerciseReport, pick: impl Fn(&grade::TestReport) -> bool) 
 fn check_listing(paths: &Paths, ex: &Exercise) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let sources = [
-        (
-            Kind::Starter,
-            paths
-                .exercises()
-                .join(&ex.dir)
-                .join("tests")
-                .join("starter.rs"),
-            "#[test]",
-        ),
+        (Kind::Starter, paths.pristine_starter(&ex.slug), "#[test]"),
         (
             Kind::Unit,
             paths.suite_dir(&ex.slug).join("hidden.rs"),
@@ -263,6 +270,59 @@ fn test_functions(file: &Path, marker: &str) -> Result<BTreeSet<String>> {
         }
     }
     Ok(names)
+}
+
+/// The spec map against the shipped stub (see `spec_map`).
+fn check_spec(paths: &Paths, ex: &Exercise) -> Result<Vec<String>> {
+    let stub = paths.pristine_stub(&ex.slug);
+    let source =
+        fs::read_to_string(&stub).with_context(|| format!("reading {}", stub.display()))?;
+    crate::spec_map::check(ex, &source)
+}
+
+/// The shipped stub as a crate folder (`target/checker/pristine/<slug>/src/lib.rs`).
+fn pristine_crate(paths: &Paths, ex: &Exercise) -> Result<PathBuf> {
+    let dir = paths.target.join("pristine").join(&ex.slug);
+    let stub = paths.pristine_stub(&ex.slug);
+    let text = fs::read_to_string(&stub).with_context(|| format!("reading {}", stub.display()))?;
+    fs::create_dir_all(dir.join("src"))?;
+    write_if_changed(&dir.join("src").join("lib.rs"), &text)?;
+    Ok(dir)
+}
+
+/// `exercises/` as shipped must equal the stubs `verify` proves (CI checks this on a clean
+/// clone; a student's copy differs by design).
+pub fn check_shipped_stubs(paths: &Paths, curriculum: &Curriculum) -> Result<()> {
+    let mut problems = Vec::new();
+    for ex in curriculum.exercise.iter().filter(|e| e.is_ready()) {
+        let krate = paths.exercises().join(&ex.dir);
+        for (shipped, working) in [
+            (
+                paths.pristine_stub(&ex.slug),
+                krate.join("src").join("lib.rs"),
+            ),
+            (
+                paths.pristine_starter(&ex.slug),
+                krate.join("tests").join("starter.rs"),
+            ),
+        ] {
+            if fs::read(&shipped).ok() != fs::read(&working).ok() {
+                problems.push(format!(
+                    "{} differs from {}: edit the stub in checker/suites/{}/stub/ and run                      `cargo checker reset {} --yes` to copy it out",
+                    working.display(),
+                    shipped.display(),
+                    ex.slug,
+                    ex.slug
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("exercises/ matches the shipped stubs");
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
 }
 
 /// The solution with the variant's patch applied, in `target/checker/variants/`.

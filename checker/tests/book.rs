@@ -125,6 +125,19 @@ fn every_internal_link_resolves() {
 }
 
 #[test]
+fn generated_pages_match_the_curriculum() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
+        .arg("book")
+        .output()
+        .expect("the checker runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn the_book_builds_with_mdbook() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -44,13 +44,21 @@ fn exercise<'a>(report: &'a Value, slug: &str) -> &'a Value {
 /// The ready exercises' folders (`01-basic`, …), from the curriculum.
 fn ready_dirs() -> Vec<String> {
     let text = fs::read_to_string(root().join("checker/curriculum.toml")).unwrap();
-    let manifest: toml::Table = text.parse().unwrap();
-    manifest["exercise"]
+    let order: toml::Table = text.parse().unwrap();
+    order["exercises"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["status"].as_str() == Some("ready"))
-        .map(|e| e["dir"].as_str().unwrap().to_string())
+        .enumerate()
+        .filter_map(|(i, slug)| {
+            let slug = slug.as_str().unwrap();
+            let file = root()
+                .join("checker/suites")
+                .join(slug)
+                .join("exercise.toml");
+            let ex: toml::Table = fs::read_to_string(file).unwrap().parse().unwrap();
+            (ex["status"].as_str() == Some("ready")).then(|| format!("{:02}-{slug}", i + 1))
+        })
         .collect()
 }
 

@@ -1,0 +1,123 @@
+//! What a long run is doing, on stderr: one line per phase always, and on a terminal a
+//! spinner while cargo builds and a bar while the tests run. Stdout stays the report's own
+//! (one JSON object with `--json`).
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::grade::TestReport;
+
+/// Progress for one grading run.
+pub struct Progress {
+    terminal: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            quiet: std::env::var_os("CHECKER_QUIET").is_some(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A build phase of `crates` generated crates (besides their dependencies).
+    pub fn build(&self, what: &str, crates: usize) -> BuildBar {
+        self.line(&format!("checker: {what}, {crates} crates …"));
+        let bar = (self.terminal && !self.quiet).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {elapsed:>4} {msg}")
+                    .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        BuildBar {
+            bar,
+            start: Instant::now(),
+            count: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Running `total` tests.
+    pub fn tests(&self, total: usize) -> TestBar {
+        if total > 0 {
+            self.line(&format!(
+                "checker: running {total} tests, each in its own process …"
+            ));
+        }
+        let bar = (self.terminal && !self.quiet && total > 0).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("  [{bar:30}] {pos}/{len} tests {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        TestBar { bar }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Ticks while cargo compiles.
+pub struct BuildBar {
+    bar: Option<ProgressBar>,
+    start: Instant,
+    count: std::cell::Cell<usize>,
+}
+
+impl BuildBar {
+    pub fn compiled(&self, name: &str) {
+        self.count.set(self.count.get() + 1);
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("compiled {} crates · {name}", self.count.get()));
+        }
+    }
+
+    pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let secs = self.start.elapsed().as_secs_f64();
+        if secs > 5.0 && std::env::var_os("CHECKER_QUIET").is_none() {
+            eprintln!("checker: built in {secs:.0}s");
+        }
+    }
+}
+
+/// Counts finished tests.
+pub struct TestBar {
+    bar: Option<ProgressBar>,
+}
+
+impl TestBar {
+    pub fn finished(&self, report: &TestReport) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if !report.passed() {
+                bar.set_message(format!("· last failure: {}", report.name));
+            }
+        }
+    }
+
+    pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
