@@ -37,6 +37,17 @@ struct ExerciseFile {
     tests: Vec<TestSpec>,
     #[serde(default, rename = "wrong")]
     wrong: Vec<WrongSpec>,
+    #[serde(default)]
+    equivalent: Vec<Equivalent>,
+}
+
+/// A mutant of the reference solution that no test can tell apart from it, and why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Equivalent {
+    /// cargo-mutants' description without its location: `replace … with …`.
+    pub mutant: String,
+    pub why: String,
 }
 
 #[derive(Debug)]
@@ -58,6 +69,8 @@ pub struct Exercise {
     pub spec: Vec<SpecEntry>,
     pub tests: Vec<TestSpec>,
     pub wrong: Vec<WrongSpec>,
+    /// Mutants shown equivalent to the solution (see `checker mutants`).
+    pub equivalent: Vec<Equivalent>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -221,6 +234,7 @@ impl Curriculum {
                 spec: file.spec,
                 tests: file.tests,
                 wrong: file.wrong,
+                equivalent: file.equivalent,
             };
             ex.validate()
                 .with_context(|| format!("checking checker/suites/{slug}/exercise.toml"))?;

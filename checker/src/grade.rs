@@ -103,8 +103,8 @@ pub struct Target<'a> {
     pub runs: usize,
 }
 
-impl Target<'_> {
-    fn selected(&self) -> impl Iterator<Item = &TestSpec> {
+impl<'a> Target<'a> {
+    fn selected(&self) -> impl Iterator<Item = &'a TestSpec> + use<'a, '_> {
         self.exercise
             .tests
             .iter()
@@ -191,6 +191,7 @@ pub fn evaluate(
         .map(|&i| harness::Unit {
             exercise: targets[i].exercise,
             crate_dir: targets[i].crate_dir.clone(),
+            tests: targets[i].selected().collect(),
         })
         .collect();
     let progress = Progress::new();

@@ -67,6 +67,8 @@ impl Tier {
 pub struct Unit<'a> {
     pub exercise: &'a Exercise,
     pub crate_dir: PathBuf,
+    /// The tests to build (a tier with none of them is not built at all).
+    pub tests: Vec<&'a crate::curriculum::TestSpec>,
 }
 
 /// The outcome of building one unit.
@@ -110,9 +112,9 @@ pub fn build(
     let mut wanted = Vec::new();
     for (i, unit) in units.iter().enumerate() {
         let tests: Vec<_> = unit
-            .exercise
             .tests
             .iter()
+            .copied()
             .filter(|t| tier.kinds().contains(&t.kind))
             .collect();
         if tests.is_empty() {

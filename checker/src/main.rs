@@ -10,6 +10,7 @@ mod explain;
 mod facade_rule;
 mod grade;
 mod harness;
+mod mutants;
 mod paths;
 mod progress;
 mod report;
@@ -95,6 +96,14 @@ enum Command {
         yes: bool,
         #[arg(long, default_value = "exercises")]
         exercises: PathBuf,
+    },
+    /// Mutation-test an exercise's suite on its reference solution (needs cargo-mutants).
+    Mutants {
+        /// Exercises to score (every ready one by default).
+        exercises: Vec<String>,
+        /// Print each surviving mutant's diff.
+        #[arg(long)]
+        diff: bool,
     },
     /// Regenerate the book's tables that come from the curriculum (maintainers).
     #[command(hide = true)]
@@ -256,6 +265,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 vec![curriculum.find(exercise.as_deref().unwrap_or_default())?]
             };
             reset::reset(&paths, &dir, &chosen, yes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mutants { exercises, diff } => {
+            let chosen: Vec<&curriculum::Exercise> = if exercises.is_empty() {
+                curriculum
+                    .exercise
+                    .iter()
+                    .filter(|e| e.is_ready())
+                    .collect()
+            } else {
+                exercises
+                    .iter()
+                    .map(|e| curriculum.find(e))
+                    .collect::<Result<_>>()?
+            };
+            let mut lines = Vec::new();
+            for ex in chosen {
+                let score = mutants::run(&paths, ex, diff)?;
+                lines.push(format!(
+                    "{:<12} {:>5.1}%  ({} killed, {} survived, {} equivalent, {} unviable, of {})",
+                    ex.slug,
+                    score.percent(),
+                    score.killed,
+                    score.survivors.len(),
+                    score.equivalent,
+                    score.unviable,
+                    score.mutants
+                ));
+            }
+            println!("\nmutation scores:\n{}", lines.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Book { write } => {

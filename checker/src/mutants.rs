@@ -1,0 +1,209 @@
+//! `cargo checker mutants <exercise>`: how much of the reference solution the hidden suite
+//! really pins down. `cargo-mutants` (crates.io) generates the mutants of the solution's
+//! `src/lib.rs`; each one is graded like a known-wrong variant — the ordinary tier first, and
+//! the loom tier only for mutants the ordinary tests let through — and a mutant is *killed*
+//! when any test fails on it. Survivors are printed with their diff: each needs a new test,
+//! or an `[[equivalent]]` entry in `exercise.toml` saying why no test can tell it apart.
+//!
+//! A maintainer's command (minutes per exercise), not part of `cargo test`.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::curriculum::{Exercise, Kind};
+use crate::grade::{self, ExerciseReport, Target, TestStatus};
+use crate::harness::write_if_changed;
+use crate::paths::Paths;
+
+#[derive(Debug, Deserialize)]
+struct Mutant {
+    name: String,
+    diff: String,
+}
+
+/// The score of one exercise's suite.
+pub struct Score {
+    pub mutants: usize,
+    pub killed: usize,
+    pub equivalent: usize,
+    pub unviable: usize,
+    pub survivors: Vec<(String, String)>,
+}
+
+impl Score {
+    /// Killed among the mutants that could have been killed.
+    pub fn percent(&self) -> f64 {
+        let viable = self.killed + self.survivors.len();
+        if viable == 0 {
+            100.0
+        } else {
+            100.0 * self.killed as f64 / viable as f64
+        }
+    }
+}
+
+pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
+    let start = Instant::now();
+    let lib = paths.solutions().join(&ex.dir).join("src").join("lib.rs");
+    let output = Command::new("cargo")
+        .args(["mutants", "--Zmutate-file"])
+        .arg(&lib)
+        .args(["--json", "--diff"])
+        .output()
+        .context("running cargo-mutants")?;
+    if !output.status.success() {
+        bail!(
+            "cargo-mutants did not list the mutants (install it with `cargo install \
+             cargo-mutants --locked`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mutants: Vec<Mutant> =
+        serde_json::from_slice(&output.stdout).context("reading cargo-mutants' list")?;
+    let original =
+        fs::read_to_string(&lib).with_context(|| format!("reading {}", lib.display()))?;
+
+    // Matched without the `lib.rs:LINE:COL: ` prefix, so an entry survives edits elsewhere.
+    let equivalent = |m: &Mutant| {
+        let what = m.name.split_once(": ").map_or(m.name.as_str(), |(_, w)| w);
+        ex.equivalent.iter().any(|e| e.mutant == what)
+    };
+    let mut dirs: Vec<(usize, PathBuf)> = Vec::new();
+    let mut unviable = 0;
+    let mut equivalents = 0;
+    for (n, m) in mutants.iter().enumerate() {
+        if equivalent(m) {
+            equivalents += 1;
+            continue;
+        }
+        let patch = diffy::Patch::from_str(&m.diff)
+            .with_context(|| format!("parsing the diff of mutant {}", m.name))?;
+        let Ok(mutated) = diffy::apply(&original, &patch) else {
+            unviable += 1;
+            continue;
+        };
+        let dir = paths
+            .target
+            .join("mutants")
+            .join(&ex.slug)
+            .join(n.to_string());
+        fs::create_dir_all(dir.join("src"))?;
+        write_if_changed(&dir.join("src").join("lib.rs"), &mutated)?;
+        dirs.push((n, dir));
+    }
+    println!(
+        "{}: {} mutants from cargo-mutants ({} marked equivalent); grading the ordinary tier …",
+        ex.slug,
+        mutants.len(),
+        equivalents
+    );
+
+    let names = |kinds: &[Kind]| -> Vec<String> {
+        ex.tests
+            .iter()
+            .filter(|t| kinds.contains(&t.kind))
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let grade_tier = |dirs: &[(usize, PathBuf)], kinds: &[Kind]| -> Result<Vec<ExerciseReport>> {
+        let targets: Vec<Target<'_>> = dirs
+            .iter()
+            .map(|(_, dir)| Target {
+                exercise: ex,
+                crate_dir: dir.clone(),
+                only: Some(names(kinds)),
+                runs: 1,
+            })
+            .collect();
+        grade::evaluate(paths, &format!("mutants-{}", ex.slug), &targets, 1.0)
+    };
+
+    let mut killed = 0;
+    let mut survivors_of_unit = Vec::new();
+    for ((n, dir), report) in dirs
+        .iter()
+        .zip(grade_tier(&dirs, &[Kind::Starter, Kind::Unit])?)
+    {
+        match verdict(&report) {
+            Verdict::Killed => killed += 1,
+            Verdict::Unviable => unviable += 1,
+            Verdict::Survived => survivors_of_unit.push((*n, dir.clone())),
+        }
+    }
+    println!(
+        "{}: {} survive the ordinary tier; grading them with the loom models …",
+        ex.slug,
+        survivors_of_unit.len()
+    );
+    let mut survivors = Vec::new();
+    if !survivors_of_unit.is_empty() {
+        for ((n, _), report) in survivors_of_unit
+            .iter()
+            .zip(grade_tier(&survivors_of_unit, &[Kind::Loom])?)
+        {
+            match verdict(&report) {
+                Verdict::Killed => killed += 1,
+                Verdict::Unviable => unviable += 1,
+                Verdict::Survived => {
+                    survivors.push((mutants[*n].name.clone(), mutants[*n].diff.clone()))
+                }
+            }
+        }
+    }
+    let score = Score {
+        mutants: mutants.len(),
+        killed,
+        equivalent: equivalents,
+        unviable,
+        survivors,
+    };
+    for e in &ex.equivalent {
+        println!("equivalent: {} — {}", e.mutant, e.why);
+    }
+    for (name, diff) in &score.survivors {
+        println!("SURVIVED {name}");
+        if show_diffs {
+            println!("{diff}");
+        }
+    }
+    println!(
+        "{}: mutation score {:.1}% — {} mutants: {} killed, {} survived, {} equivalent, {} \
+         unviable ({:.0}s)",
+        ex.slug,
+        score.percent(),
+        score.mutants,
+        score.killed,
+        score.survivors.len(),
+        score.equivalent,
+        score.unviable,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(score)
+}
+
+enum Verdict {
+    Killed,
+    Survived,
+    Unviable,
+}
+
+fn verdict(report: &ExerciseReport) -> Verdict {
+    if report.message.is_some() {
+        return Verdict::Unviable;
+    }
+    if report.tests.iter().any(|t| {
+        !matches!(
+            t.status,
+            TestStatus::Passed | TestStatus::NotRun | TestStatus::CompileError
+        )
+    }) {
+        Verdict::Killed
+    } else {
+        Verdict::Survived
+    }
+}
