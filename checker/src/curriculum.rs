@@ -39,6 +39,10 @@ struct ExerciseFile {
     wrong: Vec<WrongSpec>,
     #[serde(default)]
     equivalent: Vec<Equivalent>,
+    #[serde(default)]
+    dependencies: toml::Table,
+    #[serde(default, rename = "suite-dependencies")]
+    suite_dependencies: toml::Table,
 }
 
 /// A mutant of the reference solution that no test can tell apart from it, and why.
@@ -71,6 +75,10 @@ pub struct Exercise {
     pub wrong: Vec<WrongSpec>,
     /// Mutants shown equivalent to the solution (see `checker mutants`).
     pub equivalent: Vec<Equivalent>,
+    /// Crates the exercise's code may use besides `workbook_sync` (its `[dependencies]`).
+    pub dependencies: toml::Table,
+    /// Crates only the hidden suite uses.
+    pub suite_dependencies: toml::Table,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -235,6 +243,8 @@ impl Curriculum {
                 tests: file.tests,
                 wrong: file.wrong,
                 equivalent: file.equivalent,
+                dependencies: file.dependencies,
+                suite_dependencies: file.suite_dependencies,
             };
             ex.validate()
                 .with_context(|| format!("checking checker/suites/{slug}/exercise.toml"))?;

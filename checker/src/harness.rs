@@ -135,7 +135,11 @@ pub fn build(
     }
     write_if_changed(&work.join("Cargo.toml"), &workspace_manifest(&members))?;
     let lock_copy = work.join("Cargo.lock");
-    if !lock_copy.exists() {
+    let newer = |a: &Path, b: &Path| {
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        modified(a) > modified(b)
+    };
+    if !lock_copy.exists() || newer(&paths.lockfile(), &lock_copy) {
         // Same dependency versions as the workbook itself, and no index update needed.
         fs::copy(paths.lockfile(), &lock_copy).context("copying Cargo.lock")?;
     }
@@ -220,11 +224,12 @@ fn write_units(
              autobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\
              build = false\n\n\
              [lib]\nname = {lib_name}\npath = {lib}\ntest = false\ndoctest = false\n\n\
-             [dependencies]\nworkbook-sync = {{ path = {facade} }}\n",
+             [dependencies]\nworkbook-sync = {{ path = {facade} }}\n{extra}",
             name = toml_str(&subject),
             lib_name = toml_str(&format!("subject_{i}_{}", ex.krate)),
             lib = path_str(&lib),
             facade = path_str(&paths.facade()),
+            extra = dependency_lines(&ex.dependencies),
         ),
     )?;
 
@@ -244,8 +249,9 @@ fn write_units(
              [[test]]\nname = \"suite\"\npath = \"main.rs\"\nharness = false\n\n\
              [dependencies]\n{krate} = {{ package = {subject}, path = {subject_path} }}\n\
              testkit = {{ path = {testkit}{loom_feature} }}\n\
-             workbook-sync = {{ path = {facade} }}\npretty_assertions = \"1.4\"\n",
+             workbook-sync = {{ path = {facade} }}\npretty_assertions = \"1.4\"\n{extra}",
             name = toml_str(&suite),
+            extra = dependency_lines(&ex.suite_dependencies),
             krate = ex.krate,
             subject = toml_str(&subject),
             subject_path = path_str(&subject_dir),
@@ -314,6 +320,13 @@ fn write_units(
     main.push_str("    ]);\n    testkit::harness::main(&tests);\n}\n");
     write_if_changed(&suite_dir.join("main.rs"), &main)?;
     Ok(())
+}
+
+/// `name = { … }` lines for a manifest's dependency table.
+fn dependency_lines(deps: &toml::Table) -> String {
+    deps.iter()
+        .map(|(name, spec)| format!("{name} = {spec}\n"))
+        .collect()
 }
 
 /// Keeps mtimes stable so cargo's fingerprints stay warm between runs.
@@ -447,6 +460,17 @@ fn member_name(package_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::member_name;
+
+    #[test]
+    fn dependency_tables_become_manifest_lines() {
+        let deps: toml::Table = toml::from_str(
+            "tokio = { version = \"1\", features = [\"rt\", \"time\"] }\nserde = \"1\"",
+        )
+        .unwrap();
+        let lines = super::dependency_lines(&deps);
+        let back: toml::Table = toml::from_str(&lines).unwrap();
+        assert_eq!(back, deps, "{lines}");
+    }
 
     #[test]
     fn member_names_from_package_ids() {
