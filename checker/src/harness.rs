@@ -235,10 +235,17 @@ fn write_units(
 
     let suite_dir = work.join(&suite);
     fs::create_dir_all(&suite_dir)?;
-    let loom_feature = if tier == Tier::Loom {
-        ", features = [\"loom\"]"
+    let mut features = Vec::new();
+    if tier == Tier::Loom {
+        features.push("\"loom\"");
+    }
+    if ex.suite_dependencies.contains_key("tokio") {
+        features.push("\"tokio\"");
+    }
+    let loom_feature = if features.is_empty() {
+        String::new()
     } else {
-        ""
+        format!(", features = [{}]", features.join(", "))
     };
     write_if_changed(
         &suite_dir.join("Cargo.toml"),

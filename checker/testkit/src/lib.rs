@@ -3,13 +3,16 @@
 //! * [`harness`] — the trusted test runner the checker builds each suite into;
 //! * [`check`] — assertions whose messages teach what went wrong in a pool;
 //! * [`gate`] — hand-operated gates and thread-exit probes for ordering tests without sleeps;
-//! * [`model`] — loom model settings (model-check tier only).
+//! * [`model`] — loom model settings (model-check tier only);
+//! * [`time`] — tokio runtimes with a paused clock (feature `tokio`).
 
 pub mod check;
 pub mod gate;
 pub mod harness;
 #[cfg(feature = "loom")]
 pub mod model;
+#[cfg(feature = "tokio")]
+pub mod time;
 
 pub use harness::{
     DeliberatePayload, Record, panic_on_purpose, panic_on_purpose_with_payload,
