@@ -235,7 +235,7 @@ pub fn evaluate(
     }
     // Loom models first: they take longest, and when they prove a bug they explain the rest.
     jobs.sort_by_key(|j| j.test.kind != Kind::Loom);
-    let work_dir = paths.target.join("work").join(key);
+    let work_dir = paths.scratch.join("work").join(key);
     let results: Mutex<Vec<(usize, usize, TestReport)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -98,7 +98,7 @@ pub fn build(
     units: &[Unit<'_>],
     progress: &Progress,
 ) -> Result<Vec<UnitBuild>> {
-    let work = paths.target.join("work").join(key).join(tier.name());
+    let work = paths.scratch.join("work").join(key).join(tier.name());
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     // One build of this workspace at a time (two checkers may share a target directory).
     let lock = fs::File::create(work.join(".lock"))?;

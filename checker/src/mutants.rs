@@ -88,7 +88,7 @@ pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
             continue;
         };
         let dir = paths
-            .target
+            .scratch
             .join("mutants")
             .join(&ex.slug)
             .join(n.to_string());
