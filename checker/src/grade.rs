@@ -30,6 +30,52 @@ pub struct GradeReport {
     pub score: u32,
     pub max_score: u32,
     pub exercises: Vec<ExerciseReport>,
+    /// How the grade was made, so it can be reproduced and disputed.
+    pub run: RunRecord,
+}
+
+/// The conditions of a grading run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    pub checker_version: &'static str,
+    /// SHA-256 over the curriculum and every hidden suite, stub and variant.
+    pub suites_hash: String,
+    /// The sandbox layers in force for builds and tests.
+    pub sandbox_layers: Vec<&'static str>,
+    /// Instructor grading: a test counted only if its thread was confined.
+    pub strict: bool,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeouts {
+    pub unit_secs: f64,
+    pub loom_secs: f64,
+    pub build_secs: u64,
+}
+
+impl RunRecord {
+    pub fn new(paths: &Paths, options: &Options) -> Self {
+        let layers = if options.sandbox {
+            crate::sandbox::layers().names()
+        } else {
+            vec!["process-group"]
+        };
+        RunRecord {
+            checker_version: env!("CARGO_PKG_VERSION"),
+            suites_hash: crate::digest::tree(&[
+                paths.curriculum(),
+                paths.root.join("checker").join("suites"),
+            ]),
+            sandbox_layers: layers,
+            strict: options.strict,
+            timeouts: Timeouts {
+                unit_secs: Kind::Unit.default_timeout_secs() as f64 * options.timeout_scale,
+                loom_secs: Kind::Loom.default_timeout_secs() as f64 * options.timeout_scale,
+                build_secs: options.build_timeout.as_secs(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +89,9 @@ pub struct ExerciseReport {
     /// Why no test ran (compiler errors, the facade rule, a missing crate), if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// SHA-256 of the graded `src/` (every file's path and content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_hash: Option<String>,
     /// The compiler's warnings about the subject's own code (they often point at the bug).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -112,13 +161,38 @@ impl<'a> Target<'a> {
     }
 }
 
+/// How a grading run treats the code it grades.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Every test's timeout is multiplied by this (1.0 normally).
+    pub timeout_scale: f64,
+    /// Run builds and tests in the sandbox (with whatever layers the system has).
+    pub sandbox: bool,
+    /// Instructor grading: a test counts only if its thread could be confined.
+    pub strict: bool,
+    /// Wall-clock limit for compiling one exercise's crates.
+    pub build_timeout: std::time::Duration,
+}
+
+impl Options {
+    /// What a student's own commands use: the sandbox where the system has one.
+    pub fn student(timeout_scale: f64) -> Self {
+        Options {
+            timeout_scale,
+            sandbox: crate::sandbox::usable(),
+            strict: false,
+            build_timeout: std::time::Duration::from_secs(120),
+        }
+    }
+}
+
 /// Grades the exercises in `dir` (a folder of `NN-slug` crates), all or the selected ones.
 pub fn grade_dir(
     paths: &Paths,
     curriculum: &Curriculum,
     dir: &Path,
     select: Option<&str>,
-    timeout_scale: f64,
+    options: &Options,
 ) -> Result<GradeReport> {
     let targets: Vec<Target<'_>> = curriculum
         .exercise
@@ -132,12 +206,13 @@ pub fn grade_dir(
         })
         .collect();
     let key = format!("grade-{}", short_hash(&dir.to_string_lossy()));
-    let exercises = evaluate(paths, &key, &targets, timeout_scale)?;
+    let exercises = evaluate(paths, &key, &targets, options)?;
     Ok(GradeReport {
         checker_version: env!("CARGO_PKG_VERSION"),
         score: exercises.iter().map(|e| e.score).sum(),
         max_score: exercises.iter().map(|e| e.max_score).sum(),
         exercises,
+        run: RunRecord::new(paths, options),
     })
 }
 
@@ -149,6 +224,8 @@ struct Plan<'t, 'a> {
     unit: Built,
     loom: Built,
     warnings: Vec<String>,
+    /// The checker's copy of the subject crate, which reports' locations refer to.
+    source_dir: PathBuf,
     /// One slot per selected test, in manifest order.
     results: Vec<Option<TestReport>>,
 }
@@ -163,14 +240,17 @@ impl Plan<'_, '_> {
 }
 
 /// Builds and runs every target; reports come back in the order of `targets`.
-///
-/// Every test's timeout is multiplied by `timeout_scale` (1.0 normally).
 pub fn evaluate(
     paths: &Paths,
     key: &str,
     targets: &[Target<'_>],
-    timeout_scale: f64,
+    options: &Options,
 ) -> Result<Vec<ExerciseReport>> {
+    let settings = runner::Settings {
+        sandbox: options.sandbox,
+        require_confinement: options.strict,
+        scratch_root: paths.scratch.join("tmp"),
+    };
     let mut plans: Vec<Plan<'_, '_>> = targets
         .iter()
         .map(|t| Plan {
@@ -179,6 +259,7 @@ pub fn evaluate(
             unit: Built::NoTests,
             loom: Built::NoTests,
             warnings: Vec::new(),
+            source_dir: t.crate_dir.clone(),
             results: t.selected().map(|_| None).collect(),
         })
         .collect();
@@ -186,7 +267,7 @@ pub fn evaluate(
     let buildable: Vec<usize> = (0..plans.len())
         .filter(|&i| plans[i].early.is_none())
         .collect();
-    let units: Vec<harness::Unit<'_>> = buildable
+    let mut units: Vec<harness::Unit<'_>> = buildable
         .iter()
         .map(|&i| harness::Unit {
             exercise: targets[i].exercise,
@@ -196,14 +277,33 @@ pub fn evaluate(
         .collect();
     let progress = Progress::new();
     for tier in [Tier::Unit, Tier::Loom] {
-        let built = harness::build(paths, key, tier, &units, &progress)?;
+        if tier == Tier::Loom {
+            // A crate that did not compile (or did not finish compiling) in the first tier
+            // will not in the second: do not spend another build, or another deadline, on it.
+            for (u, &i) in buildable.iter().enumerate() {
+                if matches!(plans[i].unit, Built::CrateError(_)) {
+                    units[u].tests.retain(|t| t.kind != Kind::Loom);
+                }
+            }
+        }
+        let build_options = harness::BuildOptions {
+            sandbox: options.sandbox,
+            deadline: options.build_timeout,
+        };
+        let built = harness::build(paths, key, tier, &units, &progress, &build_options)?;
         for (&i, b) in buildable.iter().zip(built) {
+            plans[i].source_dir = b.source_dir;
             match tier {
                 Tier::Unit => {
                     plans[i].warnings = b.warnings;
                     plans[i].unit = b.built;
                 }
-                Tier::Loom => plans[i].loom = b.built,
+                Tier::Loom => {
+                    plans[i].loom = match (&plans[i].unit, b.built) {
+                        (Built::CrateError(e), Built::NoTests) => Built::CrateError(e.clone()),
+                        (_, built) => built,
+                    }
+                }
             }
         }
     }
@@ -247,11 +347,11 @@ pub fn evaluate(
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(j) else { break };
-                    let timeout = job.test.timeout().mul_f64(timeout_scale);
-                    match runner::run_test(&job.exe, &job.test.harness_name(), timeout) {
+                    let timeout = job.test.timeout().mul_f64(options.timeout_scale);
+                    match runner::run_test(&job.exe, &job.test.harness_name(), timeout, &settings) {
                         Ok(run) => {
                             let at = Locator {
-                                crate_dir: &plans[job.plan].target.crate_dir,
+                                crate_dir: &plans[job.plan].source_dir,
                                 work_dir: &work_dir,
                             };
                             let explained = explain::explain(job.test, &run.outcome, &at);
@@ -326,15 +426,18 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
                 })
         })
         .collect();
+    let shown =
+        |text: &str| -> String { text.replace(&format!("{}/", plan.source_dir.display()), "") };
+    let warnings: Vec<String> = plan.warnings.iter().map(|w| shown(w)).collect();
     let compile_message = [&plan.unit, &plan.loom].iter().find_map(|b| match b {
-        Built::CrateError(e) => Some(e.clone()),
+        Built::CrateError(e) => Some(shown(e)),
         Built::SuiteError(e) => Some(format!(
             "Your crate compiles, but the checker's tests cannot use it. Did a public name or \
              signature change? Keep the API exactly as the doc comments give it.\n\n{e}"
         )),
         _ => None,
     });
-    summarise(plan.target, tests, compile_message, plan.warnings)
+    summarise(plan.target, tests, compile_message, warnings)
 }
 
 fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
@@ -351,6 +454,7 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
             t.selected().map(|t| t.points).sum()
         },
         message,
+        source_hash: None,
         warnings: Vec::new(),
         tests: Vec::new(),
     };
@@ -416,6 +520,7 @@ fn summarise(
         score,
         max_score,
         message,
+        source_hash: Some(crate::digest::tree(&[t.crate_dir.join("src")])),
         warnings,
         tests,
     }

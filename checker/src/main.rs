@@ -6,6 +6,7 @@
 
 mod book_tables;
 mod curriculum;
+mod digest;
 mod explain;
 mod facade_rule;
 mod grade;
@@ -16,6 +17,7 @@ mod progress;
 mod report;
 mod reset;
 mod runner;
+mod sandbox;
 mod spec_map;
 mod status;
 mod verify;
@@ -73,6 +75,9 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Grade even where the sandbox's required layers are missing (the report says so).
+        #[arg(long)]
+        insecure: bool,
         #[command(flatten)]
         timing: Timing,
     },
@@ -105,6 +110,16 @@ enum Command {
         #[arg(long)]
         diff: bool,
     },
+    /// Runs a program inside the sandbox (the checker starts itself this way).
+    #[command(hide = true)]
+    SandboxExec {
+        policy: String,
+        #[arg(last = true, required = true)]
+        program: Vec<String>,
+    },
+    /// Prints the sandbox layers in force (run inside the sandbox by the checker).
+    #[command(hide = true)]
+    SandboxReport,
     /// Regenerate the book's tables that come from the curriculum (maintainers).
     #[command(hide = true)]
     Book {
@@ -130,6 +145,18 @@ struct Timing {
     /// Multiply every test's timeout (5 s for ordinary tests, 120 s for loom models) by this.
     #[arg(long, default_value_t = 1.0, value_parser = positive)]
     timeout_scale: f64,
+    /// Stop compiling an exercise's crates after this many seconds (a compile-time loop).
+    #[arg(long, default_value_t = 120)]
+    build_timeout: u64,
+}
+
+impl Timing {
+    fn student(&self) -> grade::Options {
+        grade::Options {
+            build_timeout: std::time::Duration::from_secs(self.build_timeout),
+            ..grade::Options::student(self.timeout_scale)
+        }
+    }
 }
 
 fn positive(text: &str) -> Result<f64, String> {
@@ -150,16 +177,28 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // The sandbox launcher needs no curriculum, and must start fast.
+    match &cli.command {
+        Some(Command::SandboxExec { policy, program }) => {
+            sandbox::exec_main(policy, &program[0], &program[1..])
+        }
+        Some(Command::SandboxReport) => sandbox::report_main(),
+        _ => {}
+    }
     let paths = Paths::discover();
     let curriculum = Curriculum::load(&paths.curriculum())?;
     match cli.command.unwrap_or(Command::Status {
         exercises: PathBuf::from("exercises"),
-        timing: Timing { timeout_scale: 1.0 },
+        timing: Timing {
+            timeout_scale: 1.0,
+            build_timeout: 120,
+        },
     }) {
         Command::Status { exercises, timing } => {
             let dir = resolve_dir(&paths, &exercises)?;
             eprintln!("checking every exercise in {} …", dir.display());
-            let report = grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
+            let options = timing.student();
+            let report = grade::grade_dir(&paths, &curriculum, &dir, None, &options)?;
             report::print_table(&report, &curriculum);
             Ok(ExitCode::SUCCESS)
         }
@@ -176,13 +215,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report = grade::grade_dir(
-                &paths,
-                &curriculum,
-                &dir,
-                Some(&ex.slug),
-                timing.timeout_scale,
-            )?;
+            let mut report =
+                grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug), &timing.student())?;
             let passed = report
                 .exercises
                 .iter()
@@ -203,11 +237,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Grade {
             exercises,
             json,
+            insecure,
             timing,
         } => {
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report =
-                grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
+            let options = instructor_options(&timing, insecure)?;
+            let mut report = grade::grade_dir(&paths, &curriculum, &dir, None, &options)?;
             if json {
                 print_json(&mut report)?;
             } else {
@@ -297,6 +332,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("\nmutation scores:\n{}", lines.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
+        Command::SandboxExec { .. } | Command::SandboxReport => unreachable!("handled above"),
         Command::Book { write } => {
             book_tables::run(&paths, &curriculum, write)?;
             Ok(ExitCode::SUCCESS)
@@ -318,6 +354,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Instructor grading: the sandbox with every required layer, or `--insecure` on purpose.
+fn instructor_options(timing: &Timing, insecure: bool) -> Result<grade::Options> {
+    let missing = sandbox::layers().missing_for_grading();
+    if !missing.is_empty() && !insecure {
+        bail!(
+            "grading untrusted code needs these sandbox layers, which this system does not \
+             give:\n  - {}\nRun where they are available, or pass --insecure to grade without \
+             them (the report records which layers were in force).",
+            missing.join("\n  - ")
+        );
+    }
+    Ok(grade::Options {
+        sandbox: sandbox::usable(),
+        strict: missing.is_empty(),
+        ..timing.student()
+    })
 }
 
 /// A folder given on the command line: as given (relative to the current directory), else

@@ -120,7 +120,12 @@ pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
                 runs: 1,
             })
             .collect();
-        grade::evaluate(paths, &format!("mutants-{}", ex.slug), &targets, 1.0)
+        grade::evaluate(
+            paths,
+            &format!("mutants-{}", ex.slug),
+            &targets,
+            &grade::Options::student(1.0),
+        )
     };
 
     let mut killed = 0;
