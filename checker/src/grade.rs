@@ -363,7 +363,7 @@ pub fn evaluate(
                                 diagnosis: explained.diagnosis,
                                 score: if passed { job.test.points } else { 0 },
                                 max_score: job.test.points,
-                                message: explained.message,
+                                message: clip(explained.message, MAX_TEST_MESSAGE),
                                 duration_ms: u64::try_from(run.elapsed.as_millis())
                                     .unwrap_or(u64::MAX),
                             };
@@ -428,9 +428,14 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
         .collect();
     let shown =
         |text: &str| -> String { text.replace(&format!("{}/", plan.source_dir.display()), "") };
-    let warnings: Vec<String> = plan.warnings.iter().map(|w| shown(w)).collect();
+    let warnings: Vec<String> = plan
+        .warnings
+        .iter()
+        .take(MAX_WARNINGS)
+        .map(|w| clip(shown(w), MAX_TEST_MESSAGE))
+        .collect();
     let compile_message = [&plan.unit, &plan.loom].iter().find_map(|b| match b {
-        Built::CrateError(e) => Some(shown(e)),
+        Built::CrateError(e) => Some(clip(shown(e), MAX_BUILD_MESSAGE)),
         Built::SuiteError(e) => Some(format!(
             "Your crate compiles, but the checker's tests cannot use it. Did a public name or \
              signature change? Keep the API exactly as the doc comments give it.\n\n{e}"
@@ -438,6 +443,29 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
         _ => None,
     });
     summarise(plan.target, tests, compile_message, warnings)
+}
+
+/// Longest message kept for one test (student code decides what a panic says).
+const MAX_TEST_MESSAGE: usize = 16 * 1024;
+/// Longest compiler output kept for one exercise.
+const MAX_BUILD_MESSAGE: usize = 64 * 1024;
+/// Warnings kept for one exercise.
+const MAX_WARNINGS: usize = 20;
+
+/// `text`, cut at `max` bytes (on a character boundary) with a note of what was left out.
+pub fn clip(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… ({} more bytes not shown)",
+        &text[..end],
+        text.len() - end
+    )
 }
 
 fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {

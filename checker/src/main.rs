@@ -78,6 +78,9 @@ enum Command {
         /// Grade even where the sandbox's required layers are missing (the report says so).
         #[arg(long)]
         insecure: bool,
+        /// Only this exercise (slug or number).
+        #[arg(long)]
+        only: Option<String>,
         #[command(flatten)]
         timing: Timing,
     },
@@ -238,11 +241,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             exercises,
             json,
             insecure,
+            only,
             timing,
         } => {
+            let only = only
+                .map(|o| curriculum.find(&o).map(|e| e.slug.clone()))
+                .transpose()?;
             let dir = resolve_dir(&paths, &exercises)?;
             let options = instructor_options(&timing, insecure)?;
-            let mut report = grade::grade_dir(&paths, &curriculum, &dir, None, &options)?;
+            let mut report =
+                grade::grade_dir(&paths, &curriculum, &dir, only.as_deref(), &options)?;
             if json {
                 print_json(&mut report)?;
             } else {
