@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::curriculum::{Curriculum, Exercise, Kind, TestSpec};
 use crate::explain::{self, Locator};
@@ -78,7 +78,7 @@ impl RunRecord {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExerciseReport {
     pub id: u32,
     pub slug: String,
@@ -87,24 +87,27 @@ pub struct ExerciseReport {
     pub score: u32,
     pub max_score: u32,
     /// Why no test ran (compiler errors, the facade rule, a missing crate), if so.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// SHA-256 of the graded `src/` (every file's path and content).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_hash: Option<String>,
     /// The compiler's warnings about the subject's own code (they often point at the bug).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// This result was taken from the cache: the same code was graded the same way before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     pub tests: Vec<TestReport>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TestReport {
     pub name: String,
     pub kind: Kind,
     pub status: TestStatus,
     /// What the failure proves (`deadlock`, `assertion`, `timeout`, …); absent for a pass.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
     pub score: u32,
     pub max_score: u32,
@@ -172,6 +175,10 @@ pub struct Options {
     pub strict: bool,
     /// Wall-clock limit for compiling one exercise's crates.
     pub build_timeout: std::time::Duration,
+    /// Reuse the result of the same code graded the same way (see `cache`).
+    pub cache: bool,
+    /// No progress lines (class grading prints its own).
+    pub quiet: bool,
 }
 
 impl Options {
@@ -182,6 +189,8 @@ impl Options {
             sandbox: crate::sandbox::usable(),
             strict: false,
             build_timeout: std::time::Duration::from_secs(120),
+            cache: true,
+            quiet: false,
         }
     }
 }
@@ -251,11 +260,14 @@ pub fn evaluate(
         require_confinement: options.strict,
         scratch_root: paths.scratch.join("tmp"),
     };
+    let cache = options
+        .cache
+        .then(|| crate::cache::Cache::new(paths, options));
     let mut plans: Vec<Plan<'_, '_>> = targets
         .iter()
         .map(|t| Plan {
             target: t,
-            early: precheck(t),
+            early: precheck(t).or_else(|| cache.as_ref().and_then(|c| c.get(t))),
             unit: Built::NoTests,
             loom: Built::NoTests,
             warnings: Vec::new(),
@@ -275,7 +287,7 @@ pub fn evaluate(
             tests: targets[i].selected().collect(),
         })
         .collect();
-    let progress = Progress::new();
+    let progress = Progress::new(options.quiet);
     for tier in [Tier::Unit, Tier::Loom] {
         if tier == Tier::Loom {
             // A crate that did not compile (or did not finish compiling) in the first tier
@@ -394,7 +406,19 @@ pub fn evaluate(
         }
     }
 
-    Ok(plans.into_iter().map(finish).collect())
+    let cached: Vec<bool> = plans
+        .iter()
+        .map(|p| p.early.as_ref().is_some_and(|e| e.cached))
+        .collect();
+    let reports: Vec<ExerciseReport> = plans.into_iter().map(finish).collect();
+    if let Some(cache) = &cache {
+        for ((t, r), was_cached) in targets.iter().zip(&reports).zip(cached) {
+            if !was_cached {
+                cache.put(t, r);
+            }
+        }
+    }
+    Ok(reports)
 }
 
 /// The exercise's report from its plan.
@@ -484,6 +508,7 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
         message,
         source_hash: None,
         warnings: Vec::new(),
+        cached: false,
         tests: Vec::new(),
     };
     if !ex.is_ready() {
@@ -550,6 +575,7 @@ fn summarise(
         message,
         source_hash: Some(crate::digest::tree(&[t.crate_dir.join("src")])),
         warnings,
+        cached: false,
         tests,
     }
 }

@@ -5,6 +5,7 @@
 //! Maintainers: `cargo checker verify` proves the curriculum.
 
 mod book_tables;
+mod cache;
 mod curriculum;
 mod digest;
 mod explain;
