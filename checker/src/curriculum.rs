@@ -79,6 +79,9 @@ pub struct Exercise {
     pub dependencies: toml::Table,
     /// Crates only the hidden suite uses.
     pub suite_dependencies: toml::Table,
+    /// Where `hidden.rs` and `model.rs` are, when not in `checker/suites/<slug>/` (an
+    /// instructor's extra suite).
+    pub suite_override: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -191,6 +194,13 @@ impl Exercise {
         self.tests.iter().filter(move |t| t.kind == kind)
     }
 
+    /// The folder of this exercise's `hidden.rs` and `model.rs`.
+    pub fn suite_dir(&self, paths: &crate::paths::Paths) -> std::path::PathBuf {
+        self.suite_override
+            .clone()
+            .unwrap_or_else(|| paths.suite_dir(&self.slug))
+    }
+
     pub fn test(&self, name: &str) -> Option<&TestSpec> {
         self.tests.iter().find(|t| t.name == name)
     }
@@ -245,6 +255,7 @@ impl Curriculum {
                 equivalent: file.equivalent,
                 dependencies: file.dependencies,
                 suite_dependencies: file.suite_dependencies,
+                suite_override: None,
             };
             ex.validate()
                 .with_context(|| format!("checking checker/suites/{slug}/exercise.toml"))?;

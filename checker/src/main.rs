@@ -6,12 +6,16 @@
 
 mod book_tables;
 mod cache;
+mod class;
 mod curriculum;
 mod digest;
 mod explain;
+mod extra;
 mod facade_rule;
+mod formats;
 mod grade;
 mod harness;
+mod html;
 mod mutants;
 mod paths;
 mod progress;
@@ -82,6 +86,19 @@ enum Command {
         /// Only this exercise (slug or number).
         #[arg(long)]
         only: Option<String>,
+        /// Grade a class: every folder in DIR is one student's submission (a copy of
+        /// `exercises/`, or of the whole repository).
+        #[arg(long, value_name = "DIR", conflicts_with = "exercises")]
+        submissions: Option<PathBuf>,
+        /// Submissions graded at once (class grading).
+        #[arg(short = 'j', long, default_value_t = 2)]
+        jobs: usize,
+        /// An instructor's private tests for one exercise (a folder with `extra.toml`);
+        /// may be given more than once.
+        #[arg(long, value_name = "DIR")]
+        extra_suite: Vec<PathBuf>,
+        #[command(flatten)]
+        outputs: Box<Outputs>,
         #[command(flatten)]
         timing: Timing,
     },
@@ -142,6 +159,32 @@ enum Command {
         #[arg(long)]
         shipped_stubs: bool,
     },
+}
+
+/// Where grading writes each platform's format (all translated from the native JSON).
+#[derive(clap::Args, Clone, Default)]
+struct Outputs {
+    /// One JSON report per student in this folder (`<student>.json`).
+    #[arg(long, value_name = "DIR")]
+    json_dir: Option<PathBuf>,
+    /// A class CSV: one row per student, one column per exercise, plus the total.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Gradescope: `<DIR>/<student>/results.json` (a single submission: `<DIR>/results.json`).
+    #[arg(long, value_name = "DIR")]
+    gradescope: Option<PathBuf>,
+    /// GitHub Classroom: the base64 result the autograding reporter reads (one submission).
+    #[arg(long, value_name = "FILE")]
+    github_classroom: Option<PathBuf>,
+    /// exercism: `<DIR>/<student>/results.json`, version 3.
+    #[arg(long, value_name = "DIR")]
+    exercism: Option<PathBuf>,
+    /// A static class report page (charts, failure classes), no JavaScript.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -243,15 +286,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             insecure,
             only,
+            submissions,
+            jobs,
+            extra_suite,
+            outputs,
             timing,
         } => {
             let only = only
                 .map(|o| curriculum.find(&o).map(|e| e.slug.clone()))
                 .transpose()?;
-            let dir = resolve_dir(&paths, &exercises)?;
             let options = instructor_options(&timing, insecure)?;
+            let extras = extra_suite
+                .iter()
+                .map(|d| extra::ExtraSuite::load(&curriculum, d))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(dir) = submissions {
+                let dir = resolve_dir(&paths, &dir)?;
+                let mut class =
+                    class::grade_class(&paths, &curriculum, &dir, jobs, &options, &extras)?;
+                for s in &mut class.students {
+                    if let Some(r) = &mut s.report {
+                        strip_colour(r);
+                    }
+                }
+                write_class_outputs(&class, &curriculum, &outputs)?;
+                if json {
+                    let mut out = std::io::stdout().lock();
+                    serde_json::to_writer_pretty(&mut out, &class)?;
+                    writeln!(out)?;
+                } else {
+                    print!("{}", formats::class_summary(&class));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let dir = resolve_dir(&paths, &exercises)?;
             let mut report =
                 grade::grade_dir(&paths, &curriculum, &dir, only.as_deref(), &options)?;
+            extra::grade_extra(&paths, &dir, &extras, &options, &mut report)?;
+            strip_colour(&mut report);
+            write_single_outputs(&report, &outputs)?;
             if json {
                 print_json(&mut report)?;
             } else {
@@ -396,16 +469,99 @@ fn resolve_dir(paths: &Paths, dir: &Path) -> Result<PathBuf> {
         .with_context(|| format!("resolving {}", found.display()))
 }
 
-/// Compiler messages are rendered with colour for terminals; JSON gets plain text.
-fn print_json(report: &mut GradeReport) -> Result<()> {
+/// Compiler messages are rendered with colour for terminals; files and JSON get plain text.
+fn strip_colour(report: &mut GradeReport) {
     for e in &mut report.exercises {
         if let Some(m) = &mut e.message {
             *m = anstream::adapter::strip_str(m).to_string();
+        }
+        for w in &mut e.warnings {
+            *w = anstream::adapter::strip_str(w).to_string();
         }
         for t in &mut e.tests {
             t.message = anstream::adapter::strip_str(&t.message).to_string();
         }
     }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The outputs of grading one submission.
+fn write_single_outputs(report: &GradeReport, o: &Outputs) -> Result<()> {
+    if let Some(dir) = &o.gradescope {
+        write_file(
+            &dir.join("results.json"),
+            &serde_json::to_string_pretty(&formats::gradescope(report))?,
+        )?;
+    }
+    if let Some(file) = &o.github_classroom {
+        write_file(file, &formats::github_classroom(report))?;
+    }
+    if let Some(dir) = &o.exercism {
+        write_file(
+            &dir.join("results.json"),
+            &serde_json::to_string_pretty(&formats::exercism(report))?,
+        )?;
+    }
+    if let Some(dir) = &o.json_dir {
+        write_file(
+            &dir.join("report.json"),
+            &serde_json::to_string_pretty(report)?,
+        )?;
+    }
+    Ok(())
+}
+
+/// The outputs of grading a class.
+fn write_class_outputs(
+    class: &class::ClassReport,
+    curriculum: &Curriculum,
+    o: &Outputs,
+) -> Result<()> {
+    for s in &class.students {
+        let Some(report) = &s.report else { continue };
+        if let Some(dir) = &o.json_dir {
+            write_file(
+                &dir.join(format!("{}.json", s.student)),
+                &serde_json::to_string_pretty(report)?,
+            )?;
+        }
+        if let Some(dir) = &o.gradescope {
+            write_file(
+                &dir.join(&s.student).join("results.json"),
+                &serde_json::to_string_pretty(&formats::gradescope(report))?,
+            )?;
+        }
+        if let Some(dir) = &o.exercism {
+            write_file(
+                &dir.join(&s.student).join("results.json"),
+                &serde_json::to_string_pretty(&formats::exercism(report))?,
+            )?;
+        }
+    }
+    if let Some(file) = &o.csv {
+        write_file(file, &formats::class_csv(class, curriculum)?)?;
+    }
+    if let Some(file) = &o.junit {
+        write_file(file, &formats::junit(class)?)?;
+    }
+    if let Some(file) = &o.html {
+        write_file(file, &html::class_page(class, curriculum))?;
+    }
+    if o.github_classroom.is_some() {
+        bail!("--github-classroom is for one submission (the classroom runs one per student)");
+    }
+    Ok(())
+}
+
+/// One JSON object on stdout.
+fn print_json(report: &mut GradeReport) -> Result<()> {
+    strip_colour(report);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, report)?;
     writeln!(out)?;
