@@ -119,6 +119,10 @@ pub struct TestSpec {
     pub on_timeout: Option<String>,
     /// Overrides the kind's default timeout.
     pub timeout_secs: Option<u64>,
+    /// Shipped in the classroom template (`checker export classroom`), so students can run
+    /// it. Starter tests always are; hidden tests and loom models only when marked.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Which tier a test belongs to. Serialised in `--json` output as `"starter"`, `"unit"`,
@@ -172,6 +176,11 @@ impl Kind {
 }
 
 impl TestSpec {
+    /// Whether students may see this test's code.
+    pub fn is_public(&self) -> bool {
+        self.public || self.kind == Kind::Starter
+    }
+
     /// The name the harness binary knows this test by.
     pub fn harness_name(&self) -> String {
         format!("{}::{}", self.kind.module(), self.name)

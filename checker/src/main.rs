@@ -10,6 +10,7 @@ mod class;
 mod curriculum;
 mod digest;
 mod explain;
+mod export;
 mod extra;
 mod facade_rule;
 mod formats;
@@ -123,6 +124,11 @@ enum Command {
         #[arg(long, default_value = "exercises")]
         exercises: PathBuf,
     },
+    /// Write what an instructor hands out or uploads (classroom template, grading kits).
+    Export {
+        #[command(subcommand)]
+        what: ExportKind,
+    },
     /// Mutation-test an exercise's suite on its reference solution (needs cargo-mutants).
     Mutants {
         /// Exercises to score (every ready one by default).
@@ -159,6 +165,17 @@ enum Command {
         #[arg(long)]
         shipped_stubs: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ExportKind {
+    /// The repository students clone: exercises, book without solutions, a checker with the
+    /// public tests only — no solution, hidden test or known-wrong variant.
+    Classroom { dir: PathBuf },
+    /// A Gradescope autograder kit (setup.sh, run_autograder and the grading workbook).
+    Gradescope { dir: PathBuf },
+    /// The GitHub Classroom autograding workflow and the grading workbook beside it.
+    GithubClassroom { dir: PathBuf },
 }
 
 /// Where grading writes each platform's format (all translated from the native JSON).
@@ -382,6 +399,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 vec![curriculum.find(exercise.as_deref().unwrap_or_default())?]
             };
             reset::reset(&paths, &dir, &chosen, yes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what } => {
+            let (dir, done) = match what {
+                ExportKind::Classroom { dir } => {
+                    export::classroom(&paths, &curriculum, &dir)?;
+                    (dir, "the classroom template")
+                }
+                ExportKind::Gradescope { dir } => {
+                    export::gradescope(&paths, &dir)?;
+                    (dir, "the Gradescope autograder kit")
+                }
+                ExportKind::GithubClassroom { dir } => {
+                    export::github_classroom(&paths, &dir)?;
+                    (dir, "the GitHub Classroom workflow")
+                }
+            };
+            println!("wrote {done} to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Mutants { exercises, diff } => {
