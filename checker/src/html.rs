@@ -78,9 +78,11 @@ pub fn class_page(class: &ClassReport, curriculum: &Curriculum) -> String {
     for (_, report) in &graded {
         for e in &report.exercises {
             if e.max_score > 0 {
-                *statuses
-                    .entry(format!("{:?}", e.status).to_lowercase())
-                    .or_default() += 1;
+                let name = serde_json::to_value(e.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                *statuses.entry(name.replace('_', " ")).or_default() += 1;
             }
             for t in e.tests.iter().filter(|t| !t.passed()) {
                 if let Some(d) = t.diagnosis {
