@@ -179,6 +179,9 @@ pub struct Options {
     pub cache: bool,
     /// No progress lines (class grading prints its own).
     pub quiet: bool,
+    /// A student's run: once loom proves a deadlock, ordinary tests get a short time limit
+    /// (their hangs are that deadlock), so the report comes in seconds, not minutes.
+    pub fast_feedback: bool,
 }
 
 impl Options {
@@ -191,6 +194,7 @@ impl Options {
             build_timeout: std::time::Duration::from_secs(120),
             cache: true,
             quiet: false,
+            fast_feedback: true,
         }
     }
 }
@@ -353,13 +357,24 @@ pub fn evaluate(
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = progress.tests(jobs.len());
+    let proven: Mutex<std::collections::HashSet<usize>> = Mutex::new(Default::default());
     std::thread::scope(|s| {
         for _ in 0..workers.min(jobs.len()) {
             s.spawn(|| {
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(j) else { break };
-                    let timeout = job.test.timeout().mul_f64(options.timeout_scale);
+                    let mut timeout = job.test.timeout().mul_f64(options.timeout_scale);
+                    let deadlocked = proven
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains(&job.plan);
+                    if options.fast_feedback && deadlocked && job.test.kind != Kind::Loom {
+                        // Loom has proved this exercise deadlocks: a test that hangs hangs for
+                        // the same reason, and one that passes does so in milliseconds.
+                        timeout =
+                            timeout.min(PROVEN_DEADLOCK_TIMEOUT.mul_f64(options.timeout_scale));
+                    }
                     match runner::run_test(&job.exe, &job.test.harness_name(), timeout, &settings) {
                         Ok(run) => {
                             let at = Locator {
@@ -380,6 +395,12 @@ pub fn evaluate(
                                     .unwrap_or(u64::MAX),
                             };
                             bar.finished(&report);
+                            if report.diagnosis == Some(Diagnosis::Deadlock) {
+                                proven
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert(job.plan);
+                            }
                             results
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -468,6 +489,9 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
     });
     summarise(plan.target, tests, compile_message, warnings)
 }
+
+/// An ordinary test's time limit, in a student's run, once loom has proved a deadlock.
+const PROVEN_DEADLOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(750);
 
 /// Longest message kept for one test (student code decides what a panic says).
 const MAX_TEST_MESSAGE: usize = 16 * 1024;

@@ -25,6 +25,7 @@ mod reset;
 mod runner;
 mod sandbox;
 mod spec_map;
+mod state;
 mod status;
 mod verify;
 
@@ -103,11 +104,29 @@ enum Command {
         #[command(flatten)]
         timing: Timing,
     },
-    /// Show a hint for an exercise: level 1 is a nudge, the last level the key idea.
+    /// Show a hint for an exercise: each time the next level, from a nudge to the key idea.
+    #[command(
+        after_help = "Examples:\n  cargo checker hint basic            # the next level\n  cargo checker hint basic --level 1  # a given level again"
+    )]
     Hint {
+        /// The exercise: its slug (`basic`) or number (`1`).
         exercise: String,
-        #[arg(long, default_value_t = 1)]
-        level: usize,
+        /// A given level (by default: one more than last time).
+        #[arg(long)]
+        level: Option<usize>,
+    },
+    /// Show the reference solution of an exercise you have passed.
+    #[command(
+        after_help = "Examples:\n  cargo checker solution basic\n  cargo checker solution 3 --force   # before passing it"
+    )]
+    Solution {
+        /// The exercise: its slug (`basic`) or number (`1`).
+        exercise: String,
+        /// Show it even though your exercise does not pass yet.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
     },
     /// Restore an exercise's untouched stub and starter tests (what you wrote is kept in a
     /// backup next to them).
@@ -214,6 +233,13 @@ struct Timing {
     build_timeout: u64,
 }
 
+fn timing_default() -> Timing {
+    Timing {
+        timeout_scale: 1.0,
+        build_timeout: 120,
+    }
+}
+
 impl Timing {
     fn student(&self) -> grade::Options {
         grade::Options {
@@ -231,6 +257,15 @@ fn positive(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix tool: output into a closed pipe (`| head`) ends the program quietly.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
@@ -363,9 +398,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("Exercise {} ({}) is coming soon.", ex.id, ex.slug);
                 return Ok(ExitCode::SUCCESS);
             }
-            if level == 0 || level > ex.hints.len() {
-                bail!("{} has hint levels 1 to {}", ex.slug, ex.hints.len());
-            }
+            let mut state = state::State::load(&paths);
+            let level = match level {
+                Some(level) if level == 0 || level > ex.hints.len() => {
+                    bail!("{} has hint levels 1 to {}", ex.slug, ex.hints.len())
+                }
+                Some(level) => level,
+                None => state.next_hint(&ex.slug, ex.hints.len()),
+            };
+            state.save(&paths);
             println!(
                 "Hint {level} of {} for {}:\n\n{}",
                 ex.hints.len(),
@@ -374,12 +415,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             if level < ex.hints.len() {
                 println!(
-                    "\nStill stuck? `cargo checker hint {} --level {}`. The book: book/src/{}",
+                    "\nStill stuck? `cargo checker hint {}` again gives level {}. The book: book/src/{}",
                     ex.slug,
                     level + 1,
                     ex.chapter
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Solution {
+            exercise,
+            force,
+            exercises,
+        } => {
+            let ex = curriculum.find(&exercise)?;
+            if !ex.is_ready() {
+                bail!(
+                    "exercise {} ({}) is not part of the workbook yet",
+                    ex.id,
+                    ex.slug
+                );
+            }
+            if !force {
+                let dir = resolve_dir(&paths, &exercises)?;
+                let report = grade::grade_dir(
+                    &paths,
+                    &curriculum,
+                    &dir,
+                    Some(&ex.slug),
+                    &timing_default().student(),
+                )?;
+                if report
+                    .exercises
+                    .iter()
+                    .any(|e| e.status != ExerciseStatus::Passed)
+                {
+                    println!(
+                        "Exercise {} ({}) does not pass yet: the solution stays hidden until it \
+                         does (`cargo checker check {}`; `--force` shows it anyway).",
+                        ex.id, ex.slug, ex.slug
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let file = paths.solutions().join(&ex.dir).join("src").join("lib.rs");
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            println!(
+                "// The reference solution of exercise {} ({}): {}\n",
+                ex.id,
+                ex.slug,
+                file.display()
+            );
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Reset {
@@ -487,6 +575,8 @@ fn instructor_options(timing: &Timing, insecure: bool) -> Result<grade::Options>
     Ok(grade::Options {
         sandbox: sandbox::usable(),
         strict: missing.is_empty(),
+        // Every test gets its full time when grades are at stake.
+        fast_feedback: false,
         ..timing.student()
     })
 }

@@ -92,6 +92,7 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
         &targets,
         &grade::Options {
             cache: false,
+            fast_feedback: false,
             ..grade::Options::student(1.0)
         },
     )?;
