@@ -182,6 +182,8 @@ pub struct Options {
     /// A student's run: once loom proves a deadlock, ordinary tests get a short time limit
     /// (their hangs are that deadlock), so the report comes in seconds, not minutes.
     pub fast_feedback: bool,
+    /// Receives each test's report (with its exercise's slug) the moment it is known.
+    pub listener: Option<std::sync::mpsc::Sender<(String, TestReport)>>,
 }
 
 impl Options {
@@ -195,6 +197,7 @@ impl Options {
             cache: true,
             quiet: false,
             fast_feedback: true,
+            listener: None,
         }
     }
 }
@@ -395,6 +398,10 @@ pub fn evaluate(
                                     .unwrap_or(u64::MAX),
                             };
                             bar.finished(&report);
+                            if let Some(listener) = &options.listener {
+                                let slug = plans[job.plan].target.exercise.slug.clone();
+                                let _ = listener.send((slug, report.clone()));
+                            }
                             if report.diagnosis == Some(Diagnosis::Deadlock) {
                                 proven
                                     .lock()

@@ -314,8 +314,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report =
-                grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug), &timing.student())?;
+            let mut options = timing.student();
+            // Text mode shows each test as it finishes; the details follow at the end.
+            let (tx, rx) = std::sync::mpsc::channel();
+            if !json {
+                options.listener = Some(tx);
+                options.quiet = true;
+                anstream::println!(
+                    "{}",
+                    anstyle::Style::new().bold().render().to_string()
+                        + &format!("Exercise {} · {} — {}", ex.id, ex.slug, ex.title)
+                        + &anstyle::Reset.render().to_string()
+                );
+            } else {
+                drop(tx);
+            }
+            let printer = std::thread::spawn(move || {
+                let mut streamed = 0;
+                for (_, t) in rx {
+                    anstream::println!("{}", report::test_line(&t));
+                    streamed += 1;
+                }
+                streamed
+            });
+            let graded = grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug), &options);
+            drop(options);
+            let streamed = printer.join().unwrap_or(0);
+            let mut report = graded?;
             let passed = report
                 .exercises
                 .iter()
@@ -324,7 +349,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&mut report)?;
             } else {
                 for e in &report.exercises {
-                    report::print_exercise(e, all);
+                    // A cached result streamed nothing: list its tests now.
+                    let list = streamed == 0 && e.message.is_none();
+                    if list {
+                        for t in &e.tests {
+                            anstream::println!("{}", report::test_line(t));
+                        }
+                    }
+                    anstream::print!("{}", report::exercise(e, all, false));
                 }
             }
             Ok(if passed {
