@@ -28,6 +28,7 @@ mod spec_map;
 mod state;
 mod status;
 mod verify;
+mod watch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,17 @@ enum Command {
         exercises: PathBuf,
         #[command(flatten)]
         timing: Timing,
+    },
+    /// Watch your exercise files and re-check the current exercise on every save.
+    #[command(
+        after_help = "Keys: n next exercise · h hint · l list · c check all · r reset · q quit\n\nExamples:\n  cargo checker watch\n  cargo checker watch --manual-run   # where file events do not arrive: Enter checks"
+    )]
+    Watch {
+        /// Do not watch files (network file systems, some containers): press Enter to check.
+        #[arg(long)]
+        manual_run: bool,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
     },
     /// Build one exercise and run its starter and hidden tests, with explanations.
     Check {
@@ -299,6 +311,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let options = timing.student();
             let report = grade::grade_dir(&paths, &curriculum, &dir, None, &options)?;
             report::print_table(&report, &curriculum);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Watch {
+            manual_run,
+            exercises,
+        } => {
+            let dir = resolve_dir(&paths, &exercises)?;
+            watch::watch(&paths, &curriculum, &dir, manual_run)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {

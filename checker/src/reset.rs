@@ -30,34 +30,47 @@ pub fn reset(paths: &Paths, dir: &Path, exercises: &[&Exercise], yes: bool) -> R
         }
     }
     for ex in exercises {
-        let krate = dir.join(&ex.dir);
-        for (shipped, working) in [
-            (
-                paths.pristine_stub(&ex.slug),
-                krate.join("src").join("lib.rs"),
-            ),
-            (
-                paths.pristine_starter(&ex.slug),
-                krate.join("tests").join("starter.rs"),
-            ),
-        ] {
-            let text = fs::read(&shipped)
-                .with_context(|| format!("reading the shipped {}", shipped.display()))?;
-            if fs::read(&working).ok().as_deref() == Some(text.as_slice()) {
-                continue;
-            }
-            if working.exists() {
-                let backup = working.with_extension("rs.bak");
-                fs::copy(&working, &backup)
-                    .with_context(|| format!("keeping a backup in {}", backup.display()))?;
-                println!("kept your {} as {}", working.display(), backup.display());
-            }
-            if let Some(parent) = working.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::write(&working, text).with_context(|| format!("writing {}", working.display()))?;
+        for line in restore(paths, dir, ex)? {
+            println!("{line}");
         }
         println!("{}: reset to the untouched stub", ex.slug);
     }
     Ok(())
+}
+
+/// Puts one exercise back as shipped; says what it kept as a backup.
+pub fn restore(paths: &Paths, dir: &Path, ex: &Exercise) -> Result<Vec<String>> {
+    let mut said = Vec::new();
+    let krate = dir.join(&ex.dir);
+    for (shipped, working) in [
+        (
+            paths.pristine_stub(&ex.slug),
+            krate.join("src").join("lib.rs"),
+        ),
+        (
+            paths.pristine_starter(&ex.slug),
+            krate.join("tests").join("starter.rs"),
+        ),
+    ] {
+        let text = fs::read(&shipped)
+            .with_context(|| format!("reading the shipped {}", shipped.display()))?;
+        if fs::read(&working).ok().as_deref() == Some(text.as_slice()) {
+            continue;
+        }
+        if working.exists() {
+            let backup = working.with_extension("rs.bak");
+            fs::copy(&working, &backup)
+                .with_context(|| format!("keeping a backup in {}", backup.display()))?;
+            said.push(format!(
+                "kept your {} as {}",
+                working.display(),
+                backup.display()
+            ));
+        }
+        if let Some(parent) = working.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&working, text).with_context(|| format!("writing {}", working.display()))?;
+    }
+    Ok(said)
 }
