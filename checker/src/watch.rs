@@ -121,7 +121,7 @@ impl App<'_> {
             .filter(|s| **s == Some(ExerciseStatus::Passed))
             .count();
         let width = 30;
-        let filled = if total == 0 { 0 } else { done * width / total };
+        let filled = (done * width).checked_div(total).unwrap_or(0);
         format!(
             "[{}{}] {done}/{total} exercises pass",
             "#".repeat(filled),
