@@ -739,6 +739,11 @@ impl Messages {
     }
 }
 
+/// The model build: the `loom` feature alone is not enough, `--cfg workbook_loom` must be set
+/// too (so an editor's "all features" never turns it on). Given as cargo configuration, the
+/// same for every loom-tier build, so no build invalidates another.
+pub const LOOM_CONFIG: [&str; 2] = ["--config", "build.rustflags=[\"--cfg\", \"workbook_loom\"]"];
+
 /// What one cargo invocation builds.
 enum Invocation {
     /// The dependencies' package (trusted, no student code).
@@ -784,6 +789,7 @@ fn run_cargo(
     args.push(work.join("Cargo.toml").to_string_lossy().into_owned());
     if tier == Tier::Loom {
         args.push("--release".into());
+        args.extend(LOOM_CONFIG.iter().map(|a| a.to_string()));
     }
     match what {
         Invocation::Deps(pkg) => args.extend(["-p".into(), pkg.clone()]),

@@ -48,6 +48,20 @@ impl Score {
 }
 
 pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
+    // Mutants build a hundred throw-away crates: in a target directory of their own, removed
+    // afterwards, so they do not fill the disk or the shared one.
+    let build = paths.target.join("mutants-build");
+    let own = Paths {
+        root: paths.root.clone(),
+        target: build.clone(),
+        scratch: build.clone(),
+    };
+    let score = score(&own, ex, show_diffs);
+    let _ = std::fs::remove_dir_all(&build);
+    score
+}
+
+fn score(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
     let start = Instant::now();
     let lib = paths.solutions().join(&ex.dir).join("src").join("lib.rs");
     let output = Command::new("cargo")

@@ -392,6 +392,7 @@ fn facade_models(paths: &Paths) -> Result<String> {
             "--features",
             "loom",
         ])
+        .args(harness::LOOM_CONFIG)
         .output()
         .context("running cargo for the facade's loom models")?;
     let stdout = String::from_utf8_lossy(&output.stdout);

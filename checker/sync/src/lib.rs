@@ -36,10 +36,12 @@
 //! channel methods panic with an explanation.
 
 // Each name is listed once: `imp` is std in the ordinary build and loom in the model build.
-#[cfg(not(feature = "loom"))]
+// The model build needs both the `loom` feature and `--cfg workbook_loom` (which only the
+// checker passes), so an editor or a `cargo test --all-features` never switches it on.
+#[cfg(not(all(feature = "loom", workbook_loom)))]
 use std as imp;
 
-#[cfg(feature = "loom")]
+#[cfg(all(feature = "loom", workbook_loom))]
 use loom as imp;
 
 pub use imp::sync::{
@@ -50,7 +52,7 @@ pub use imp::sync::{
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 /// `true` in the model-check build. Tests use it to shrink their sizes under loom.
-pub const MODEL_CHECKED: bool = cfg!(feature = "loom");
+pub const MODEL_CHECKED: bool = cfg!(all(feature = "loom", workbook_loom));
 
 /// Atomic integers and booleans (`std::sync::atomic`, or loom's).
 pub mod atomic {
@@ -78,12 +80,12 @@ pub mod thread {
 /// empty; sending fails once every [`Receiver`] is gone. `bounded(0)` is a rendezvous:
 /// a send completes only when a receiver takes the message.
 pub mod channel {
-    #[cfg(not(feature = "loom"))]
+    #[cfg(not(all(feature = "loom", workbook_loom)))]
     use crossbeam_channel as imp;
 
-    #[cfg(feature = "loom")]
+    #[cfg(all(feature = "loom", workbook_loom))]
     mod modelled;
-    #[cfg(feature = "loom")]
+    #[cfg(all(feature = "loom", workbook_loom))]
     use modelled as imp;
 
     pub use imp::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};

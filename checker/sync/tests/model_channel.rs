@@ -1,7 +1,7 @@
 //! The model-checked channel, checked two ways (run with `--features loom --release`):
 //! scripted single-threaded operations give the same answers as crossbeam-channel, and loom
 //! models of the blocking behaviour that worker pools rely on.
-#![cfg(feature = "loom")]
+#![cfg(all(feature = "loom", workbook_loom))]
 
 use loom::model::Builder;
 use workbook_sync::channel::{self, TryRecvError, TrySendError};

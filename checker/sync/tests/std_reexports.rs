@@ -1,5 +1,5 @@
 //! The normal build is plain std and crossbeam-channel: same types, same behaviour.
-#![cfg(not(feature = "loom"))]
+#![cfg(not(all(feature = "loom", workbook_loom)))]
 
 use workbook_sync::channel;
 
