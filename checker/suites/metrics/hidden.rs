@@ -166,9 +166,21 @@ fn assert_not_backwards(prev: &Snapshot, next: &Snapshot) {
         ("started", prev.started, next.started),
         ("succeeded", prev.succeeded, next.succeeded),
         ("failed", prev.failed, next.failed),
-        ("queue_time.count()", prev.queue_time.count(), next.queue_time.count()),
-        ("run_time.count()", prev.run_time.count(), next.run_time.count()),
-        ("queue_high_water", prev.queue_high_water, next.queue_high_water),
+        (
+            "queue_time.count()",
+            prev.queue_time.count(),
+            next.queue_time.count(),
+        ),
+        (
+            "run_time.count()",
+            prev.run_time.count(),
+            next.run_time.count(),
+        ),
+        (
+            "queue_high_water",
+            prev.queue_high_water,
+            next.queue_high_water,
+        ),
     ] {
         assert!(
             a <= b,
@@ -267,7 +279,12 @@ pub fn counts_at_every_stage() {
     let fresh = p.snapshot();
     assert_consistent(&fresh, "a new pool");
     assert_eq!(
-        (fresh.submitted, fresh.started, fresh.succeeded, fresh.failed),
+        (
+            fresh.submitted,
+            fresh.started,
+            fresh.succeeded,
+            fresh.failed
+        ),
         (0, 0, 0, 0),
         "a new pool has counted nothing"
     );
@@ -320,7 +337,10 @@ pub fn counts_at_every_stage() {
         (0, 0),
         "shutdown ran every job: nothing queued or in flight in its snapshot"
     );
-    assert_eq!(last.queue_high_water, 3, "the high-water mark is never lowered");
+    assert_eq!(
+        last.queue_high_water, 3,
+        "the high-water mark is never lowered"
+    );
 }
 
 pub fn finished_before_the_next_job() {
@@ -402,7 +422,11 @@ pub fn queue_time_and_run_time_are_apart() {
         "queue times: A waited 0 ms, B from 5 ms (submit) to 22 ms (taken) = 17 ms: counts \
          (<= 1, 5, 10, 20, 25 ms, +Inf) and sum"
     );
-    assert_eq!(last.at, ms(25), "the snapshot's `at` is the clock when it was taken");
+    assert_eq!(
+        last.at,
+        ms(25),
+        "the snapshot's `at` is the clock when it was taken"
+    );
 }
 
 pub fn buckets_are_inclusive_and_cumulative() {
@@ -439,7 +463,10 @@ pub fn buckets_are_inclusive_and_cumulative() {
          bound (cumulative), and +Inf counts all 8. A bucket chosen with `<` instead of `<=` \
          puts each observation that sits on a bound one bucket too high"
     );
-    assert_eq!(last.run_time.bounds, bounds, "the histogram keeps the configured bounds");
+    assert_eq!(
+        last.run_time.bounds, bounds,
+        "the histogram keeps the configured bounds"
+    );
     assert_eq!(last.queue_time.bounds, bounds);
     assert_eq!(
         last.queue_time.counts,
@@ -473,7 +500,11 @@ pub fn no_finite_buckets() {
     );
     let text = last.to_prometheus();
     let buckets = histogram_of(&parse(&text), "pool_job_run_seconds");
-    assert_eq!(buckets, vec![(f64::INFINITY, 1.0)], "only the +Inf bucket:\n{text}");
+    assert_eq!(
+        buckets,
+        vec![(f64::INFINITY, 1.0)],
+        "only the +Inf bucket:\n{text}"
+    );
 }
 
 fn h(bounds: &[u64], counts: &[u64]) -> Histogram {
@@ -497,10 +528,30 @@ fn assert_quantile(h: &Histogram, q: f64, expected: Option<u64>, why: &str) {
 pub fn quantile_estimates() {
     let m = 1_000_000;
     let doc = h(&[m, 2 * m, 4 * m], &[5, 8, 10, 10]);
-    assert_quantile(&doc, 0.5, Some(m), "rank 5 is the top of the first bucket: 1 ms");
-    assert_quantile(&doc, 0.9, Some(3 * m), "rank 9: halfway through (2 ms, 4 ms]");
-    assert_quantile(&doc, 0.99, Some(3_900_000), "rank 9.9: 95% through (2 ms, 4 ms]");
-    assert_quantile(&doc, 0.1, Some(200_000), "rank 1: a fifth of the way through (0, 1 ms]");
+    assert_quantile(
+        &doc,
+        0.5,
+        Some(m),
+        "rank 5 is the top of the first bucket: 1 ms",
+    );
+    assert_quantile(
+        &doc,
+        0.9,
+        Some(3 * m),
+        "rank 9: halfway through (2 ms, 4 ms]",
+    );
+    assert_quantile(
+        &doc,
+        0.99,
+        Some(3_900_000),
+        "rank 9.9: 95% through (2 ms, 4 ms]",
+    );
+    assert_quantile(
+        &doc,
+        0.1,
+        Some(200_000),
+        "rank 1: a fifth of the way through (0, 1 ms]",
+    );
     assert_eq!(doc.count(), 10, "count() is the +Inf count");
 
     let gap = h(&[m, 2 * m, 4 * m], &[0, 3, 3, 3]);
@@ -512,7 +563,12 @@ pub fn quantile_estimates() {
          bucket that holds an observation",
     );
     assert_quantile(&gap, 1.0, Some(2 * m), "rank 3: the top of (1 ms, 2 ms]");
-    assert_quantile(&gap, 0.5, Some(1_500_000), "rank 1.5: halfway through (1 ms, 2 ms]");
+    assert_quantile(
+        &gap,
+        0.5,
+        Some(1_500_000),
+        "rank 1.5: halfway through (1 ms, 2 ms]",
+    );
 
     let tail = h(&[m, 2 * m, 4 * m], &[1, 1, 1, 4]);
     assert_quantile(
@@ -528,7 +584,12 @@ pub fn quantile_estimates() {
     assert_quantile(&tiny, 0.75, Some(1), "0.75 ns rounds to 1 ns (nearest)");
 
     assert_quantile(&h(&[m], &[0, 0]), 0.5, None, "no observations");
-    assert_quantile(&h(&[], &[]), 0.5, None, "no observations (no counts at all)");
+    assert_quantile(
+        &h(&[], &[]),
+        0.5,
+        None,
+        "no observations (no counts at all)",
+    );
     assert_eq!(h(&[], &[]).count(), 0, "count() of an empty histogram is 0");
     for q in [-0.1, 1.1, f64::NAN] {
         assert_quantile(&doc, q, None, "q outside 0.0..=1.0");
@@ -555,7 +616,11 @@ pub fn throughput_window() {
     }
     for (at, expected, why) in [
         (999, 3, "steps 0..=3 hold all three"),
-        (1000, 2, "step 4: the job finished at 100 ms (step 0) has left the window"),
+        (
+            1000,
+            2,
+            "step 4: the job finished at 100 ms (step 0) has left the window",
+        ),
         (1249, 2, "still step 4"),
         (1250, 1, "step 5: only the job at 900 ms (step 3) is left"),
         (1999, 0, "step 7: steps 4..=7, none finished then"),
@@ -643,6 +708,30 @@ pub fn throughput_per_second() {
 pub fn high_water_mark() {
     let clock = ManualClock::new(ms(0));
     let p = pool(1, vec![ms(1)], &clock);
+    // A peak no snapshot sees: 4 jobs queue behind a held worker and drain before the
+    // first snapshot is taken. The pool must have noted the peak when it happened.
+    let (gate0, running0) = (Gate::new(), Arrivals::new());
+    let _release0 = gate0.open_on_drop();
+    p.submit(parks(&gate0, &running0));
+    running0.wait_for(1);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for _ in 0..3 {
+        p.submit(ok());
+    }
+    p.submit(Box::new(move || {
+        let _ = tx.send(());
+        Ok(())
+    }));
+    gate0.open();
+    rx.recv().expect("the last job runs");
+    let unseen = settle(&p, 5);
+    assert_eq!(
+        (unseen.queued, unseen.queue_high_water),
+        (0, 4),
+        "(queued, queue_high_water): 4 jobs were queued behind the busy worker and ran before \
+         any snapshot was taken. The high-water mark must record the peak when the queue \
+         reaches it (in submit), not only when a snapshot happens to look"
+    );
     let (gate, running) = (Gate::new(), Arrivals::new());
     let _release = gate.open_on_drop();
     p.submit(parks(&gate, &running));
@@ -653,25 +742,26 @@ pub fn high_water_mark() {
     let busy = p.snapshot();
     assert_eq!(
         (busy.queued, busy.queue_high_water),
-        (3, 3),
-        "(queued, queue_high_water): 3 jobs submitted while the only worker was busy"
+        (3, 4),
+        "(queued, queue_high_water): 3 jobs submitted while the only worker was busy, after \
+         an earlier peak of 4"
     );
     gate.open();
-    let drained = settle(&p, 4);
+    let drained = settle(&p, 9);
     assert_eq!(
         (drained.queued, drained.queue_high_water),
-        (0, 3),
+        (0, 4),
         "the queue drained; the high-water mark stays at its peak"
     );
     for n in 0..3 {
         p.submit(ok());
-        settle(&p, 5 + n);
+        settle(&p, 10 + n);
     }
     let later = p.snapshot();
     assert_eq!(
-        later.queue_high_water, 3,
+        later.queue_high_water, 4,
         "three more jobs, each submitted once the one before had finished: the queue never \
-         held more than 1 of them, so the peak is still 3. A high-water mark that counts \
+         held more than 1 of them, so the peak is still 4. A high-water mark that counts \
          submissions (or never looks at the queue) grows here"
     );
     let (gate2, running2) = (Gate::new(), Arrivals::new());
@@ -689,7 +779,7 @@ pub fn high_water_mark() {
     gate2.open();
     let last = p.shutdown();
     assert_eq!(last.queue_high_water, 5);
-    assert_eq!(last.succeeded, 13);
+    assert_eq!(last.succeeded, 18);
 }
 
 pub fn queue_is_unbounded() {
@@ -713,6 +803,32 @@ pub fn queue_is_unbounded() {
     gate.open();
     let last = p.shutdown();
     assert_eq!(last.succeeded, N + 1);
+}
+
+pub fn jobs_run_in_order() {
+    // One worker, held while 20 jobs queue behind it: it must take them oldest first.
+    let clock = ManualClock::new(ms(0));
+    let p = pool(1, vec![ms(1)], &clock);
+    let (gate, running) = (Gate::new(), Arrivals::new());
+    let _release = gate.open_on_drop();
+    p.submit(parks(&gate, &running));
+    running.wait_for(1);
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    for id in 0..20 {
+        let order = Arc::clone(&order);
+        p.submit(Box::new(move || {
+            order.lock().unwrap().push(id);
+            Ok(())
+        }));
+    }
+    gate.open();
+    p.shutdown();
+    assert_eq!(
+        *order.lock().unwrap(),
+        (0..20).collect::<Vec<_>>(),
+        "jobs queue in order and a free worker takes the oldest: the order the worker ran \
+         them in (left) must be the order they were submitted in (right)"
+    );
 }
 
 pub fn submitters_on_many_threads() {
@@ -897,7 +1013,13 @@ pub fn config_errors_in_order() {
             Some(ConfigError::BucketsNotIncreasing { index: 1 }),
             "equal bounds are not increasing",
         ),
-        (1, vec![ms(1)], bad_window, Some(ConfigError::EmptyWindow), "slots == 0"),
+        (
+            1,
+            vec![ms(1)],
+            bad_window,
+            Some(ConfigError::EmptyWindow),
+            "slots == 0",
+        ),
         (
             1,
             vec![ms(1)],
@@ -946,6 +1068,11 @@ pub fn config_errors_in_order() {
 
 fn parse(text: &str) -> Scrape {
     for line in text.lines() {
+        assert_ne!(
+            LineInfo::parse(line),
+            LineInfo::Empty,
+            "the exposition has an empty line: metrics are separated by nothing but newlines:\n{text}"
+        );
         assert_ne!(
             LineInfo::parse(line),
             LineInfo::Ignored,
@@ -1084,13 +1211,25 @@ fn assert_exposition(s: &Snapshot) {
         );
     }
     for (name, kind, value) in [
-        ("pool_jobs_submitted_total", SampleType::Counter, s.submitted),
+        (
+            "pool_jobs_submitted_total",
+            SampleType::Counter,
+            s.submitted,
+        ),
         ("pool_jobs_started_total", SampleType::Counter, s.started),
-        ("pool_jobs_succeeded_total", SampleType::Counter, s.succeeded),
+        (
+            "pool_jobs_succeeded_total",
+            SampleType::Counter,
+            s.succeeded,
+        ),
         ("pool_jobs_failed_total", SampleType::Counter, s.failed),
         ("pool_jobs_in_flight", SampleType::Gauge, s.in_flight),
         ("pool_jobs_queued", SampleType::Gauge, s.queued),
-        ("pool_queue_high_water", SampleType::Gauge, s.queue_high_water),
+        (
+            "pool_queue_high_water",
+            SampleType::Gauge,
+            s.queue_high_water,
+        ),
         ("pool_workers", SampleType::Gauge, s.workers as u64),
     ] {
         let expected = match kind {

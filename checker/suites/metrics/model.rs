@@ -44,9 +44,16 @@ fn pool(workers: usize) -> MetricsPool<Task> {
 /// zero is shown as the negative number it is).
 fn assert_consistent(s: &Snapshot, when: &str) {
     let signed = |v: u64| v as i64 as i128;
-    let wrapped = [s.submitted, s.started, s.succeeded, s.failed, s.in_flight, s.queued]
-        .iter()
-        .any(|&v| v > u64::MAX / 2);
+    let wrapped = [
+        s.submitted,
+        s.started,
+        s.succeeded,
+        s.failed,
+        s.in_flight,
+        s.queued,
+    ]
+    .iter()
+    .any(|&v| v > u64::MAX / 2);
     assert!(
         !wrapped,
         "{when}: a count went below zero (queued = {}, in_flight = {}). In some interleaving \
@@ -104,7 +111,13 @@ fn assert_not_backwards(prev: &Snapshot, next: &Snapshot) {
 fn assert_all_done(last: &Snapshot, submitted: u64, succeeded: u64, failed: u64) {
     assert_consistent(last, "the snapshot shutdown returned");
     assert_eq!(
-        (last.submitted, last.succeeded, last.failed, last.queued, last.in_flight),
+        (
+            last.submitted,
+            last.succeeded,
+            last.failed,
+            last.queued,
+            last.in_flight
+        ),
         (submitted, succeeded, failed, 0, 0),
         "(submitted, succeeded, failed, queued, in_flight) after shutdown: every job \
          finished. A lower count is a lost update (a load then a store instead of one atomic \

@@ -109,8 +109,7 @@ impl ManualClock {
 
     /// Moves the time forward by `by`.
     pub fn advance(&self, by: Duration) {
-        self.nanos
-            .fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
+        self.nanos.fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
     }
 
     /// Sets the time to `now` (which should not be in the past).
@@ -321,7 +320,7 @@ impl Snapshot {
     /// A histogram has one `<name>_bucket{le="<bound>"}` sample per bound, in increasing
     /// order, then `<name>_bucket{le="+Inf"}`, each with its cumulative count, then
     /// `<name>_sum` (in seconds) and `<name>_count`. Bounds and sums are written in seconds
-    /// as Rust prints an `f64` (`0.0025`, `1`), counts as integers.
+    /// (`0.0025` for 2.5 ms).
     pub fn to_prometheus(&self) -> String {
         todo!("write the HELP, TYPE and sample lines of every metric")
     }
@@ -332,11 +331,13 @@ impl Snapshot {
 /// A fixed number of workers, an unbounded job queue, and metrics about both.
 ///
 /// Dropping the pool shuts it down like [`MetricsPool::shutdown`] (without the snapshot).
+/// `submit` and `snapshot` take `&self`, so threads may share one pool (by reference with
+/// `std::thread::scope`, or in an `Arc`): the pool must be `Sync` for any `J: Send`.
 pub struct MetricsPool<J> {
     // TODO: replace this placeholder with the fields your pool needs (think: what does a
     // worker write after every job, and how does a snapshot read all of it at once without
     // stopping the workers?).
-    _todo: PhantomData<J>,
+    _todo: PhantomData<fn(J)>,
 }
 
 impl<J: Send + 'static> MetricsPool<J> {
@@ -344,7 +345,7 @@ impl<J: Send + 'static> MetricsPool<J> {
     /// submitted job, reading time from `clock`.
     ///
     /// # Errors
-    /// A [`ConfigError`] (and no thread is started): [`ConfigError::NoWorkers`] first, then
+    /// A [`ConfigError`]: [`ConfigError::NoWorkers`] first, then
     /// [`ConfigError::BucketsNotIncreasing`] with the first offending index, then
     /// [`ConfigError::EmptyWindow`].
     pub fn new<F, E, C>(config: Config, clock: C, process: F) -> Result<Self, ConfigError>

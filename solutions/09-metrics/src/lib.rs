@@ -48,8 +48,7 @@ impl ManualClock {
 
     /// Moves the time forward by `by`.
     pub fn advance(&self, by: Duration) {
-        self.nanos
-            .fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
+        self.nanos.fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
     }
 
     /// Sets the time to `now` (which should not be in the past).
@@ -264,7 +263,10 @@ fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl fmt:
 fn histogram(out: &mut String, name: &str, help: &str, h: &Histogram) {
     header(out, name, "histogram", help);
     for (bound, count) in h.bounds.iter().zip(&h.counts) {
-        out.push_str(&format!("{name}_bucket{{le=\"{}\"}} {count}\n", seconds(*bound)));
+        out.push_str(&format!(
+            "{name}_bucket{{le=\"{}\"}} {count}\n",
+            seconds(*bound)
+        ));
     }
     out.push_str(&format!("{name}_bucket{{le=\"+Inf\"}} {}\n", h.count()));
     out.push_str(&format!("{name}_sum {}\n", seconds(h.sum)));
@@ -277,18 +279,42 @@ impl Snapshot {
     pub fn to_prometheus(&self) -> String {
         let mut out = String::new();
         let counters = [
-            ("pool_jobs_submitted_total", "Jobs accepted by submit.", self.submitted),
-            ("pool_jobs_started_total", "Jobs a worker has taken.", self.started),
-            ("pool_jobs_succeeded_total", "Jobs that returned Ok.", self.succeeded),
-            ("pool_jobs_failed_total", "Jobs that returned Err or panicked.", self.failed),
+            (
+                "pool_jobs_submitted_total",
+                "Jobs accepted by submit.",
+                self.submitted,
+            ),
+            (
+                "pool_jobs_started_total",
+                "Jobs a worker has taken.",
+                self.started,
+            ),
+            (
+                "pool_jobs_succeeded_total",
+                "Jobs that returned Ok.",
+                self.succeeded,
+            ),
+            (
+                "pool_jobs_failed_total",
+                "Jobs that returned Err or panicked.",
+                self.failed,
+            ),
         ];
         for (name, help, value) in counters {
             single(&mut out, name, "counter", help, value);
         }
         let gauges = [
             ("pool_jobs_in_flight", "Jobs running now.", self.in_flight),
-            ("pool_jobs_queued", "Jobs waiting for a worker.", self.queued),
-            ("pool_queue_high_water", "Most jobs ever queued at once.", self.queue_high_water),
+            (
+                "pool_jobs_queued",
+                "Jobs waiting for a worker.",
+                self.queued,
+            ),
+            (
+                "pool_queue_high_water",
+                "Most jobs ever queued at once.",
+                self.queue_high_water,
+            ),
             ("pool_workers", "Worker threads.", self.workers as u64),
         ];
         for (name, help, value) in gauges {
@@ -310,7 +336,7 @@ impl Snapshot {
         histogram(
             &mut out,
             "pool_job_run_seconds",
-            "Time a job ran, from being taken to returning or panicking.",
+            "Time a job ran, from taken to returned.",
             &self.run_time,
         );
         out
@@ -387,7 +413,12 @@ impl Shared {
     }
 
     // ANCHOR: worker
-    fn work<J, E>(&self, me: usize, jobs: &channel::Receiver<(J, Duration)>, process: &dyn Fn(J) -> Result<(), E>) {
+    fn work<J, E>(
+        &self,
+        me: usize,
+        jobs: &channel::Receiver<(J, Duration)>,
+        process: &dyn Fn(J) -> Result<(), E>,
+    ) {
         let cell = &self.cells[me];
         for (job, submitted_at) in jobs.iter() {
             let started_at = self.clock.now();
@@ -423,7 +454,9 @@ impl Shared {
     // ANCHOR_END: worker
 
     fn raise_high_water(&self, queued: u64) -> u64 {
-        self.high_water.fetch_max(queued, Ordering::SeqCst).max(queued)
+        self.high_water
+            .fetch_max(queued, Ordering::SeqCst)
+            .max(queued)
     }
 
     // ANCHOR: take_snapshot
