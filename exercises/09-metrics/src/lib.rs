@@ -273,10 +273,10 @@ impl Histogram {
     /// `histogram_quantile` does. With `n` observations the rank is `q * n`. The estimate lies
     /// in the first bucket whose cumulative count is at least the rank and that holds at
     /// least one observation. It is interpolated linearly between that bucket's lower edge
-    /// (the previous bound, or zero for the first bucket) and its upper bound: `lower + (upper
-    /// - lower) * (rank - below) / inside`, where `below` is the cumulative count of the
-    /// bucket before and `inside` the observations in this one, rounded to the nearest
-    /// nanosecond. A rank that lands in the `+Inf` bucket gives the largest finite bound
+    /// (the previous bound, or zero for the first bucket) and its upper bound:
+    /// `lower + (upper - lower) * (rank - below) / inside`, where `below` is the cumulative
+    /// count of the bucket before and `inside` the observations in this one, rounded to the
+    /// nearest nanosecond. A rank that lands in the `+Inf` bucket gives the largest finite bound
     /// (there is no upper edge to interpolate to).
     ///
     /// Returns `None` when there are no observations, when `q` is not within `0.0..=1.0`

@@ -148,7 +148,12 @@ fn main() {
         "{WORKERS} workers, {JOBS} jobs per round, {WARM_UP} warm-up + {SAMPLES} rounds; \
          ns per job, median [min–max]"
     );
+    // `OVERHEAD_JOBS=empty` (or `0.3`, `1`) measures one job size only.
+    let only = std::env::var("OVERHEAD_JOBS").unwrap_or_default();
     for (label, work) in [("empty job", 0), ("~0.3 µs job", 100), ("~1 µs job", 400)] {
+        if !label.contains(only.as_str()) {
+            continue;
+        }
         for _ in 0..WARM_UP {
             for p in pools {
                 round(p, work);

@@ -374,7 +374,7 @@ struct Step {
 impl Recorder {
     fn new(buckets: usize) -> Self {
         Recorder {
-            counts: vec![0; buckets + 1],
+            counts: padded(buckets + 1, 0),
             sum: Duration::ZERO,
         }
     }
@@ -399,7 +399,22 @@ struct Shared {
     /// below the number of jobs those cells say started.
     submitted: AtomicU64,
     high_water: AtomicU64,
-    cells: Vec<Mutex<Cell>>,
+    cells: Vec<Padded<Mutex<Cell>>>,
+}
+
+/// Keeps each worker's cell on cache lines of its own: two workers writing neighbouring
+/// cells would otherwise pass the same cache line back and forth after every job.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Spare room after a cell's vectors (counts, throughput ring), for the same reason: the
+/// next allocation — maybe another worker's — starts at least 128 bytes further on.
+const SPARE: usize = 16;
+
+fn padded<T: Clone>(len: usize, value: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(len + SPARE);
+    v.resize(len, value);
+    v
 }
 
 fn lock(cell: &Mutex<Cell>) -> workbook_sync::MutexGuard<'_, Cell> {
@@ -419,7 +434,7 @@ impl Shared {
         jobs: &channel::Receiver<(J, Duration)>,
         process: &dyn Fn(J) -> Result<(), E>,
     ) {
-        let cell = &self.cells[me];
+        let cell = &self.cells[me].0;
         for (job, submitted_at) in jobs.iter() {
             let started_at = self.clock.now();
             {
@@ -467,7 +482,7 @@ impl Shared {
         let mut run_time = Recorder::new(self.bounds.len());
         let mut recent = Vec::new();
         // Each cell is read whole, under its worker's lock: its counts and histograms agree.
-        for cell in &self.cells {
+        for Padded(cell) in &self.cells {
             let c = lock(cell);
             started += c.started;
             succeeded += c.succeeded;
@@ -565,20 +580,20 @@ impl<J: Send + 'static> MetricsPool<J> {
         }
         let cells = (0..workers)
             .map(|_| {
-                Mutex::new(Cell {
+                Padded(Mutex::new(Cell {
                     started: 0,
                     succeeded: 0,
                     failed: 0,
                     queue_time: Recorder::new(buckets.len()),
                     run_time: Recorder::new(buckets.len()),
-                    recent: vec![
+                    recent: padded(
+                        window.slots as usize,
                         Step {
                             step: u64::MAX,
-                            finished: 0
-                        };
-                        window.slots as usize
-                    ],
-                })
+                            finished: 0,
+                        },
+                    ),
+                }))
             })
             .collect();
         let shared = Arc::new(Shared {

@@ -24,7 +24,7 @@ fn config(workers: usize) -> Config {
 #[test]
 fn counts_successes_and_failures() {
     let pool = MetricsPool::new(config(2), ManualClock::new(ms(0)), |n: u32| {
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             Err("multiple of three")
         } else {
             Ok(())
