@@ -658,23 +658,25 @@ pub fn throughput_window() {
     )
     .expect("valid");
     p.submit(runs_for(&clock, ms(25)));
-    settle(&p, 1);
+    p.submit(runs_for(&clock, ms(2)));
+    settle(&p, 2);
     clock.set(ms(29));
     let s = p.snapshot();
     assert_eq!(
-        s.throughput.finished, 1,
-        "a job finished at 25 ms, window 10 ms in 1 step, snapshot at 29 ms (same step)"
+        s.throughput.finished, 2,
+        "two jobs finished at 25 and 27 ms (one worker, the same step), window 10 ms in 1 \
+         step, snapshot at 29 ms: both count"
     );
     assert!(
-        (s.throughput.per_second() - 100.0).abs() < 1e-9,
-        "1 job in 10 ms is 100 per second, got {}",
+        (s.throughput.per_second() - 200.0).abs() < 1e-9,
+        "2 jobs in 10 ms are 200 per second, got {}",
         s.throughput.per_second()
     );
     clock.set(ms(30));
     assert_eq!(
         p.snapshot().throughput.finished,
         0,
-        "at 30 ms the step has moved on: the job finished at 25 ms left the window"
+        "at 30 ms the step has moved on: the jobs finished at 25 and 27 ms left the window"
     );
     clock.set(ms(95));
     assert_eq!(
@@ -971,6 +973,21 @@ pub fn reports_its_workers() {
         );
         assert_eq!(p.shutdown().workers, workers);
     }
+    // Any `Fn() -> Duration` is a clock.
+    let p = MetricsPool::new(
+        config(2, vec![ms(1)]),
+        || Duration::from_millis(42),
+        |task: Task| task(),
+    )
+    .expect("valid");
+    p.submit(ok());
+    let last = p.shutdown();
+    assert_eq!(
+        (last.at, last.queue_time.sum, last.run_time.sum),
+        (ms(42), Duration::ZERO, Duration::ZERO),
+        "a closure that always returns 42 ms is a clock: `at` is 42 ms, and a job submitted, \
+         taken and finished at 42 ms waited and ran for 0"
+    );
 }
 
 pub fn config_errors_in_order() {
@@ -991,6 +1008,17 @@ pub fn config_errors_in_order() {
         .err()
     };
     let ns = Duration::from_nanos;
+    for (e, word) in [
+        (ConfigError::NoWorkers, "worker"),
+        (ConfigError::BucketsNotIncreasing { index: 3 }, "3"),
+        (ConfigError::EmptyWindow, "window"),
+    ] {
+        assert!(
+            e.to_string().contains(word),
+            "{e:?} displays as {:?}: it should say what is wrong",
+            e.to_string()
+        );
+    }
     for (workers, buckets, window, expected, why) in [
         (
             0,
