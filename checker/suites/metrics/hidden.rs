@@ -973,6 +973,17 @@ pub fn reports_its_workers() {
         );
         assert_eq!(p.shutdown().workers, workers);
     }
+    // The real clock moves (spin until it has: no sleep, and never long).
+    let p = MetricsPool::new(
+        config(1, vec![ms(1)]),
+        metrics::SystemClock::new(),
+        |task: Task| task(),
+    )
+    .expect("valid");
+    while p.snapshot().at == Duration::ZERO {
+        thread::yield_now();
+    }
+    p.shutdown();
     // Any `Fn() -> Duration` is a clock.
     let p = MetricsPool::new(
         config(2, vec![ms(1)]),
