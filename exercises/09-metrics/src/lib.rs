@@ -41,8 +41,9 @@
 //! * quantiles are estimated from the buckets as [`Histogram::quantile`] says;
 //! * the throughput window counts exactly the jobs that finished in it (see [`Throughput`]);
 //! * `queue_high_water` is the most jobs that were ever queued at once: at least `queued` in
-//!   every snapshot, exactly `k` after `k` jobs were submitted while every worker was busy
-//!   (and none taken), and never lowered when the queue drains;
+//!   every snapshot, `k` once `k` jobs have been submitted while every worker was busy (and
+//!   none taken) if the queue never held more before, and never lowered when the queue
+//!   drains — not even when it drained before any snapshot looked;
 //! * **no lock is held while a job runs**: workers run jobs at the same time, and a snapshot
 //!   taken while every worker is stuck in a job returns at once;
 //! * [`Snapshot::to_prometheus`] is valid Prometheus text exposition, read by a real parser;
