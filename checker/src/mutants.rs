@@ -95,7 +95,8 @@ fn score(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
             equivalents += 1;
             continue;
         }
-        let patch = diffy::Patch::from_str(&m.diff)
+        let diff = plain_headers(&m.diff);
+        let patch = diffy::Patch::from_str(&diff)
             .with_context(|| format!("parsing the diff of mutant {}", m.name))?;
         let Ok(mutated) = diffy::apply(&original, &patch) else {
             unviable += 1;
@@ -227,5 +228,36 @@ fn verdict(report: &ExerciseReport) -> Verdict {
         Verdict::Killed
     } else {
         Verdict::Survived
+    }
+}
+
+/// cargo-mutants writes the mutant's description as the `+++` file name (`+++ replace f ->
+/// String with "xyzzy".into()`), which diffy refuses when it holds quotes. The names do not
+/// matter here (the patch is applied to one known file): replace both header lines.
+fn plain_headers(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for (i, line) in diff.split_inclusive('\n').enumerate() {
+        match i {
+            0 if line.starts_with("--- ") => out.push_str("--- a/lib.rs\n"),
+            1 if line.starts_with("+++ ") => out.push_str("+++ b/lib.rs\n"),
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mutant_named_with_quotes_still_parses() {
+        let diff = "--- lib.rs\n+++ replace seconds -> String with \"xyzzy\".into()\n\
+                    @@ -1,3 +1,3 @@\n fn seconds() -> String {\n-    one()\n+    \"xyzzy\".into()\n }\n";
+        let original = "fn seconds() -> String {\n    one()\n}\n";
+        let plain = super::plain_headers(diff);
+        let patch = diffy::Patch::from_str(&plain).expect("parses");
+        assert_eq!(
+            diffy::apply(original, &patch).expect("applies"),
+            "fn seconds() -> String {\n    \"xyzzy\".into()\n}\n"
+        );
     }
 }
