@@ -42,7 +42,13 @@ use crate::grade::{ExerciseStatus, GradeReport};
 use crate::paths::Paths;
 
 #[derive(Parser)]
-#[command(name = "checker", version, about = "Grades the worker-pool workbook", long_about = None)]
+#[command(
+    name = "checker",
+    version,
+    about = "Grades the worker-pool workbook: hidden suites, loom model checks, class grading",
+    long_about = None,
+    after_help = "Examples:\n  cargo checker                 # progress over every exercise, and the next step\n  cargo checker watch           # re-check on every save\n  cargo checker check basic     # one exercise in detail\n  cargo checker hint basic      # a nudge (ask again for more)\n  cargo checker grade --submissions class/ --csv class.csv   # instructors\n\nThe book: book/src/SUMMARY.md (or `mdbook serve book --open`)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -51,6 +57,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Show every exercise's status and points, and the next step (the default).
+    #[command(
+        after_help = "Examples:\n  cargo checker\n  cargo checker status --exercises ~/my-copy/exercises"
+    )]
     Status {
         /// Folder of exercise crates to look at.
         #[arg(long, default_value = "exercises")]
@@ -70,6 +79,9 @@ enum Command {
         exercises: PathBuf,
     },
     /// Build one exercise and run its starter and hidden tests, with explanations.
+    #[command(
+        after_help = "Examples:\n  cargo checker check basic\n  cargo checker check 2 --all     # every failure in full\n  cargo checker check basic --json"
+    )]
     Check {
         /// The exercise: its slug (`basic`) or number (`1`).
         exercise: String,
@@ -86,6 +98,9 @@ enum Command {
         timing: Timing,
     },
     /// Grade every exercise in a folder. Exits 0 whenever grading ran, whatever the score.
+    #[command(
+        after_help = "Examples:\n  cargo checker grade --exercises /path/to/student/exercises --json > grade.json\n  cargo checker grade --submissions class/ -j 2 --csv class.csv --junit class.xml --html class.html\n  cargo checker grade --submissions class/ --gradescope results/ --extra-suite my-tests/basic"
+    )]
     Grade {
         /// A folder of exercise crates: `exercises` (default), `solutions`, or a student's
         /// copy anywhere on disk. Only each crate's `src/` is read.
@@ -142,6 +157,9 @@ enum Command {
     },
     /// Restore an exercise's untouched stub and starter tests (what you wrote is kept in a
     /// backup next to them).
+    #[command(
+        after_help = "Examples:\n  cargo checker reset basic        # asks first; your code is kept as src/lib.rs.bak\n  cargo checker reset --all --yes"
+    )]
     Reset {
         /// The exercise: its slug (`basic`) or number (`1`).
         #[arg(required_unless_present = "all")]
@@ -156,11 +174,17 @@ enum Command {
         exercises: PathBuf,
     },
     /// Write what an instructor hands out or uploads (classroom template, grading kits).
+    #[command(
+        after_help = "Examples:\n  cargo checker export classroom template/\n  cargo checker export gradescope kit/\n  cargo checker export github-classroom workflow/"
+    )]
     Export {
         #[command(subcommand)]
         what: ExportKind,
     },
     /// Mutation-test an exercise's suite on its reference solution (needs cargo-mutants).
+    #[command(
+        after_help = "Examples:\n  cargo install cargo-mutants --locked\n  cargo checker mutants basic --diff"
+    )]
     Mutants {
         /// Exercises to score (every ready one by default).
         exercises: Vec<String>,
@@ -186,6 +210,9 @@ enum Command {
         write: bool,
     },
     /// Prove the curriculum: solutions pass, stubs fail, known-wrong variants are caught.
+    #[command(
+        after_help = "Examples:\n  cargo checker verify                   # everything (cargo test runs this)\n  cargo checker verify basic --repeat 20 # each known-wrong variant caught 20 times out of 20"
+    )]
     Verify {
         /// Only these exercises (all ready exercises, and the facade's models, by default).
         exercises: Vec<String>,
