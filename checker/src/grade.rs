@@ -95,10 +95,23 @@ pub struct ExerciseReport {
     /// The compiler's warnings about the subject's own code (they often point at the bug).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The known bug this exercise's failures match (a known-wrong variant's name and bug),
+    /// when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks_like: Option<LooksLike>,
     /// This result was taken from the cache: the same code was graded the same way before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
     pub tests: Vec<TestReport>,
+}
+
+/// A known bug whose signature a submission's failures match.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LooksLike {
+    pub variant: String,
+    pub bug: String,
+    /// The book page whose pitfalls describe it.
+    pub chapter: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -182,6 +195,8 @@ pub struct Options {
     /// A student's run: once loom proves a deadlock, ordinary tests get a short time limit
     /// (their hangs are that deadlock), so the report comes in seconds, not minutes.
     pub fast_feedback: bool,
+    /// Replay each failing loom model to draw its interleaving (see `timeline`).
+    pub timeline: bool,
     /// Receives each test's report (with its exercise's slug) the moment it is known.
     pub listener: Option<std::sync::mpsc::Sender<(String, TestReport)>>,
 }
@@ -197,6 +212,7 @@ impl Options {
             cache: true,
             quiet: false,
             fast_feedback: true,
+            timeline: true,
             listener: None,
         }
     }
@@ -384,7 +400,29 @@ pub fn evaluate(
                                 crate_dir: &plans[job.plan].source_dir,
                                 work_dir: &work_dir,
                             };
-                            let explained = explain::explain(job.test, &run.outcome, &at);
+                            let mut explained = explain::explain(job.test, &run.outcome, &at);
+                            let replayable = matches!(
+                                explained.diagnosis,
+                                Some(
+                                    Diagnosis::Deadlock | Diagnosis::Leak | Diagnosis::ModelFailure
+                                )
+                            );
+                            if options.timeline
+                                && replayable
+                                && job.test.kind == Kind::Loom
+                                && let Some(drawn) = crate::timeline::replay(
+                                    &job.exe,
+                                    &job.test.harness_name(),
+                                    timeout,
+                                    &settings,
+                                    &at,
+                                )
+                            {
+                                explained.message.push_str(&format!(
+                                    "\nHow it happens — the interleaving loom found, trimmed to \
+                                     the steps that matter:\n{drawn}"
+                                ));
+                            }
                             let passed = explained.status == TestStatus::Passed;
                             let report = TestReport {
                                 name: job.test.name.clone(),
@@ -497,6 +535,28 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
     summarise(plan.target, tests, compile_message, warnings)
 }
 
+/// The known-wrong variant whose signature the failures match: every test that catches it
+/// failed, and it is the most specific such variant (the most tests in its signature).
+fn looks_like(ex: &Exercise, tests: &[TestReport]) -> Option<LooksLike> {
+    let failed: std::collections::HashSet<&str> = tests
+        .iter()
+        .filter(|t| !t.passed())
+        .map(|t| t.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    ex.wrong
+        .iter()
+        .filter(|w| w.caught_by.iter().all(|c| failed.contains(c.as_str())))
+        .max_by_key(|w| w.caught_by.len())
+        .map(|w| LooksLike {
+            variant: w.name.clone(),
+            bug: w.bug.clone(),
+            chapter: ex.chapter.clone(),
+        })
+}
+
 /// An ordinary test's time limit, in a student's run, once loom has proved a deadlock.
 const PROVEN_DEADLOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(750);
 
@@ -539,6 +599,7 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
         message,
         source_hash: None,
         warnings: Vec::new(),
+        looks_like: None,
         cached: false,
         tests: Vec::new(),
     };
@@ -605,6 +666,11 @@ fn summarise(
         max_score,
         message,
         source_hash: Some(crate::digest::tree(&[t.crate_dir.join("src")])),
+        looks_like: if status == ExerciseStatus::InProgress {
+            looks_like(ex, &tests)
+        } else {
+            None
+        },
         warnings,
         cached: false,
         tests,

@@ -27,6 +27,7 @@ mod sandbox;
 mod spec_map;
 mod state;
 mod status;
+mod timeline;
 mod verify;
 mod watch;
 

@@ -212,6 +212,15 @@ pub fn exercise(e: &ExerciseReport, all: bool, list: bool) -> String {
             );
         }
     }
+    if let Some(l) = &e.looks_like {
+        outln!(
+            out,
+            "\n{YELLOW}This looks like *{}*:{YELLOW:#} {}\n  See book/src/{}, \"Pitfalls the hidden suite catches\".",
+            l.variant.replace('-', " "),
+            l.bug,
+            l.chapter
+        );
+    }
     let failed = e.failures_by_proof();
     let shown = if all { failed.len() } else { SHOWN };
     // Several models often prove the same deadlock: print its report once.

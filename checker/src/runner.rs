@@ -36,6 +36,8 @@ pub enum Outcome {
 pub struct Run {
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// What the test wrote on stderr (its first 64 KiB, or more when asked for).
+    pub stderr: String,
 }
 
 /// Bytes kept from each of stdout and stderr (the record is found however much is printed).
@@ -64,10 +66,34 @@ pub fn run_test(
     timeout: Duration,
     settings: &Settings,
 ) -> Result<Run> {
+    run_test_with(exe, harness_name, timeout, settings, &Extra::default())
+}
+
+/// What a run may add for the checker's own purposes (a loom replay).
+#[derive(Default)]
+pub struct Extra {
+    /// More environment (the `LOOM_*` and trace switches of a replay).
+    pub env: Vec<(String, String)>,
+    /// Use this scratch folder and keep it (a checkpoint file lives there).
+    pub scratch: Option<std::path::PathBuf>,
+    /// Keep this much of stderr instead of the usual 64 KiB (a replay's trace).
+    pub keep_stderr: Option<usize>,
+}
+
+/// Like [`run_test`]; the run's stderr is in [`Run::stderr`].
+pub fn run_test_with(
+    exe: &Path,
+    harness_name: &str,
+    timeout: Duration,
+    settings: &Settings,
+    extra: &Extra,
+) -> Result<Run> {
     let nonce = new_nonce()?;
-    let scratch = settings
-        .scratch_root
-        .join(format!("{}-{}", std::process::id(), &nonce[..12]));
+    let scratch = extra.scratch.clone().unwrap_or_else(|| {
+        settings
+            .scratch_root
+            .join(format!("{}-{}", std::process::id(), &nonce[..12]))
+    });
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let scratch_arg = scratch.to_string_lossy().into_owned();
     let mut args = vec![
@@ -82,18 +108,17 @@ pub fn run_test(
     }
     let mut cmd = if settings.sandbox {
         let cpu = timeout.as_secs() + 2;
-        crate::sandbox::command(
-            &crate::sandbox::Policy::test(exe, &scratch, cpu),
-            exe,
-            &args,
-        )
+        let mut policy = crate::sandbox::Policy::test(exe, &scratch, cpu);
+        policy.env.extend(extra.env.iter().cloned());
+        crate::sandbox::command(&policy, exe, &args)
     } else {
         let mut cmd = Command::new(exe);
         cmd.args(&args)
             // A clean environment: no LOOM_* caps that would end a model early.
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("RUST_BACKTRACE", "0");
+            .env("RUST_BACKTRACE", "0")
+            .envs(extra.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
     };
     cmd.stdin(Stdio::null())
@@ -111,12 +136,14 @@ pub fn run_test(
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let (tx, rx) = std::sync::mpsc::channel();
+    let keep_stderr = extra.keep_stderr.unwrap_or(KEEP);
     let reader = |tx: std::sync::mpsc::Sender<(u8, String, Option<Record>)>,
                   which: u8,
                   stream: Box<dyn Read + Send>,
                   nonce: Option<String>| {
+        let keep = if which == 2 { keep_stderr } else { KEEP };
         thread::spawn(move || {
-            let (text, record) = scan(stream, nonce.as_deref());
+            let (text, record) = scan_keeping(stream, nonce.as_deref(), keep);
             let _ = tx.send((which, text, record));
         })
     };
@@ -138,17 +165,23 @@ pub fn run_test(
     let elapsed = start.elapsed();
     let mut record = None;
     let mut stderr_text = String::new();
+    let mut stderr_full = String::new();
     let deadline = Instant::now() + GRACE;
     for _ in 0..3 {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok((0, _, r)) => record = r,
-            Ok((2, text, _)) => stderr_text = text,
+            Ok((2, text, _)) => {
+                stderr_full.clone_from(&text);
+                stderr_text = text;
+            }
             Ok(_) => {}
             Err(_) => break,
         }
     }
-    let _ = std::fs::remove_dir_all(&scratch);
+    if extra.scratch.is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
     let outcome = match (status, record) {
         // The test had already failed, then hung while unwinding (typically dropping a pool
         // whose jobs were still blocked): the failure is the news, not the hang.
@@ -167,7 +200,11 @@ pub fn run_test(
             stderr: stderr_text,
         },
     };
-    Ok(Run { outcome, elapsed })
+    Ok(Run {
+        outcome,
+        elapsed,
+        stderr: stderr_full,
+    })
 }
 
 fn new_nonce() -> Result<String> {
@@ -271,7 +308,17 @@ mod verdict {
 
 /// Reads a stream to its end, keeping its first `KEEP` bytes as text and, with a nonce,
 /// the completion record.
-fn scan(mut stream: impl Read, nonce: Option<&str>) -> (String, Option<Record>) {
+#[cfg(test)]
+fn scan(stream: impl Read, nonce: Option<&str>) -> (String, Option<Record>) {
+    scan_keeping(stream, nonce, KEEP)
+}
+
+/// [`scan`], keeping `keep` bytes of text.
+fn scan_keeping(
+    mut stream: impl Read,
+    nonce: Option<&str>,
+    keep: usize,
+) -> (String, Option<Record>) {
     let mut kept = Vec::new();
     let mut line = Vec::new();
     let mut record = None;
@@ -282,8 +329,8 @@ fn scan(mut stream: impl Read, nonce: Option<&str>) -> (String, Option<Record>) 
             Ok(n) => n,
         };
         let chunk = &buf[..n];
-        if kept.len() < KEEP {
-            let take = (KEEP - kept.len()).min(n);
+        if kept.len() < keep {
+            let take = (keep - kept.len()).min(n);
             kept.extend_from_slice(&chunk[..take]);
         }
         if let Some(nonce) = nonce {

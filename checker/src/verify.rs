@@ -154,6 +154,35 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
                     .filter(|t| t.passed())
                     .map(|t| t.name.as_str())
                     .collect();
+                // A loom-proven deadlock or leak must come with its interleaving.
+                let untold: Vec<&str> = report
+                    .tests
+                    .iter()
+                    .filter(|t| {
+                        t.kind == Kind::Loom
+                            && matches!(
+                                t.diagnosis,
+                                Some(grade::Diagnosis::Deadlock | grade::Diagnosis::Leak)
+                            )
+                            && !t.message.contains("How it happens")
+                    })
+                    .map(|t| t.name.as_str())
+                    .collect();
+                if !untold.is_empty() {
+                    problems.push(format!(
+                        "{}: known-wrong variant {}: loom proved it but the report shows no \
+                         interleaving for {}",
+                        ex.slug,
+                        wrong.name,
+                        untold.join(", ")
+                    ));
+                }
+                if escaped.is_empty() && report.looks_like.is_none() {
+                    problems.push(format!(
+                        "{}: known-wrong variant {} is caught, but its report names no known bug",
+                        ex.slug, wrong.name
+                    ));
+                }
                 if escaped.is_empty() {
                     let how: Vec<String> = report
                         .tests

@@ -24,5 +24,20 @@ where
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(bound);
     builder.location = true;
+    if std::env::var_os("WORKBOOK_LOOM_TRACE").is_some() {
+        // A replay of one failing execution (see the checker's `timeline`): loom's scheduling
+        // events, on stderr, for the checker to turn into a per-thread timeline.
+        builder.log = true;
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .finish();
+        let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(subscriber);
+        builder.check(f);
+        return;
+    }
     builder.check(f);
 }
