@@ -242,9 +242,25 @@ mod verdict {
     impl Channel {
         pub fn new() -> Result<Self> {
             // Close-on-exec: the child gets only the ends dup'ed onto fds 3 and 4.
+            #[cfg(not(target_vendor = "apple"))]
             let pipe = || {
                 nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
                     .context("creating a pipe for a test")
+            };
+            // macOS has no pipe2: set the flag right after (the checker spawns from several
+            // threads, but every spawn dup's its ends explicitly, so a brief window is harmless).
+            #[cfg(target_vendor = "apple")]
+            let pipe = || -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+                use std::os::fd::AsRawFd;
+                let (r, w) = nix::unistd::pipe().context("creating a pipe for a test")?;
+                for fd in [r.as_raw_fd(), w.as_raw_fd()] {
+                    nix::fcntl::fcntl(
+                        fd,
+                        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                    )
+                    .context("marking a pipe close-on-exec")?;
+                }
+                Ok((r, w))
             };
             Ok(Channel {
                 verdict: pipe()?,
