@@ -90,12 +90,18 @@ impl Rig {
         }
     }
 
-    fn pool(&self, workers: usize, deadline: Option<u64>) -> (TimeoutPool<Job, u64>, Receiver<Outcome<u64>>) {
+    fn pool(
+        &self,
+        workers: usize,
+        deadline: Option<u64>,
+    ) -> (TimeoutPool<Job, u64>, Receiver<Outcome<u64>>) {
         let rig = self.clone();
         let config = Config { workers, deadline };
-        TimeoutPool::new(config, self.clock.clone(), move |job: Job, token: &CancelToken| {
-            rig.run(job, token)
-        })
+        TimeoutPool::new(
+            config,
+            self.clock.clone(),
+            move |job: Job, token: &CancelToken| rig.run(job, token),
+        )
         .unwrap_or_else(|e| panic!("{config:?} is a valid configuration, but new said: {e}"))
     }
 
@@ -210,7 +216,11 @@ pub fn outcomes_follow_the_clock() {
         vec![JobId(0), JobId(1), JobId(2), JobId(3)],
         "ids on one thread count up from 0"
     );
-    assert_eq!(pool.finish(), vec![], "no deadline: finish runs every queued job");
+    assert_eq!(
+        pool.finish(),
+        vec![],
+        "no deadline: finish runs every queued job"
+    );
     let got = check::drain_closed(&outcomes);
     assert_eq!(
         got,
@@ -235,9 +245,19 @@ pub fn budget_boundaries() {
         (Job::Takes(0, 0), 0, false, "budget 0 can never be on time"),
         (Job::Takes(1, 0), 1, true, "budget 1, returned at once"),
         (Job::Takes(2, 1), 1, false, "budget 1, took 1 tick"),
-        (Job::Takes(3, 2), 3, true, "budget 3 from a start at 1001, took 2"),
+        (
+            Job::Takes(3, 2),
+            3,
+            true,
+            "budget 3 from a start at 1001, took 2",
+        ),
         (Job::Takes(4, 3), 3, false, "budget 3, took 3"),
-        (Job::Takes(5, 10), u64::MAX, true, "budget u64::MAX (start + budget saturates)"),
+        (
+            Job::Takes(5, 10),
+            u64::MAX,
+            true,
+            "budget u64::MAX (start + budget saturates)",
+        ),
     ];
     for (job, budget, _, _) in &cases {
         submit(&pool, job.clone(), *budget);
@@ -274,17 +294,32 @@ pub fn expire_times_out_running_jobs() {
     assert_eq!(pool.expire(), 0, "expire at 4: the deadlines are 5 and 8");
     nothing_yet(&outcomes, "at 4, before either deadline");
     rig.clock.set(5);
-    assert_eq!(pool.expire(), 1, "expire at 5 must time out the job whose deadline is 5");
+    assert_eq!(
+        pool.expire(),
+        1,
+        "expire at 5 must time out the job whose deadline is 5"
+    );
     assert_eq!(
         next(&outcomes, "TimedOut for the first job"),
         Outcome::TimedOut(a),
         "at its deadline the caller gets TimedOut although the job is still running"
     );
-    assert_eq!(pool.expire(), 0, "a job timed out once is never timed out again");
+    assert_eq!(
+        pool.expire(),
+        0,
+        "a job timed out once is never timed out again"
+    );
     nothing_yet(&outcomes, "after the first TimedOut");
     rig.clock.set(20);
-    assert_eq!(pool.expire(), 1, "expire at 20: only the second job is left to time out");
-    assert_eq!(next(&outcomes, "TimedOut for the second job"), Outcome::TimedOut(b));
+    assert_eq!(
+        pool.expire(),
+        1,
+        "expire at 20: only the second job is left to time out"
+    );
+    assert_eq!(
+        next(&outcomes, "TimedOut for the second job"),
+        Outcome::TimedOut(b)
+    );
     rig.gate.open();
     assert_eq!(pool.finish(), vec![]);
     let rest = check::drain_closed(&outcomes);
@@ -365,7 +400,10 @@ pub fn tokens_belong_to_one_job() {
     rig.started.wait_for(2);
     rig.clock.set(5);
     assert_eq!(pool.expire(), 1);
-    assert_eq!(next(&outcomes, "TimedOut for the cooperative job"), Outcome::TimedOut(a));
+    assert_eq!(
+        next(&outcomes, "TimedOut for the cooperative job"),
+        Outcome::TimedOut(a)
+    );
     // The cooperative job was waiting for its token: expire's cancel lets it return.
     rig.returned.wait_for(1);
     assert_eq!(
@@ -374,7 +412,10 @@ pub fn tokens_belong_to_one_job() {
         "the cooperative job returned but its token is not cancelled?"
     );
     rig.gate.open();
-    assert_eq!(next(&outcomes, "the second job's outcome"), Outcome::Done(b, 1));
+    assert_eq!(
+        next(&outcomes, "the second job's outcome"),
+        Outcome::Done(b, 1)
+    );
     assert_eq!(
         rig.token_of(1),
         Some(false),
@@ -416,8 +457,13 @@ pub fn a_job_that_ignores_its_token() {
     rig.started.wait_for(1);
     rig.clock.set(5);
     assert_eq!(pool.expire(), 1);
-    assert_eq!(next(&outcomes, "TimedOut for the stuck job"), Outcome::TimedOut(stuck));
-    let later: Vec<JobId> = (1..=3).map(|n| submit(&pool, Job::Takes(n, 1), 5)).collect();
+    assert_eq!(
+        next(&outcomes, "TimedOut for the stuck job"),
+        Outcome::TimedOut(stuck)
+    );
+    let later: Vec<JobId> = (1..=3)
+        .map(|n| submit(&pool, Job::Takes(n, 1), 5))
+        .collect();
     for (n, &id) in later.iter().enumerate() {
         assert_eq!(
             next(&outcomes, "the jobs after the stuck one"),
@@ -438,7 +484,38 @@ pub fn a_job_that_ignores_its_token() {
         Some(true),
         "finish returned before the stuck job did: it must join every worker, a busy one too"
     );
-    assert_eq!(check::drain_closed(&outcomes), vec![], "its late result must be dropped");
+    assert_eq!(
+        check::drain_closed(&outcomes),
+        vec![],
+        "its late result must be dropped"
+    );
+    rig.expect_nothing_left("finish");
+}
+
+pub fn finish_expires_overdue_jobs_first() {
+    // A cooperative job is past its deadline when finish is called, and nobody called
+    // expire: finish must time it out (cancelling its token) before it waits for the
+    // workers, or it waits for ever.
+    let rig = Rig::new();
+    let (pool, outcomes) = rig.pool(2, None);
+    let a = submit(&pool, Job::Cooperative(0), 3);
+    let b = submit(&pool, Job::Quick(1), 100);
+    rig.started.wait_for(2);
+    rig.clock.set(3);
+    assert_eq!(pool.finish(), vec![]);
+    let got = check::drain_closed(&outcomes);
+    expect_once(
+        &got,
+        a,
+        Outcome::TimedOut(a),
+        "it was overdue when finish began",
+    );
+    expect_once(&got, b, Outcome::Done(b, 1), "it returned on time");
+    assert_eq!(
+        rig.token_of(0),
+        Some(true),
+        "finish must cancel the overdue job's token"
+    );
     rig.expect_nothing_left("finish");
 }
 
@@ -464,7 +541,11 @@ pub fn no_job_starts_after_the_deadline() {
         ],
         "jobs queued at the overall deadline never run: finish hands them back, in order"
     );
-    assert_eq!(rig.starts(), vec![0], "a job started after the overall deadline");
+    assert_eq!(
+        rig.starts(),
+        vec![0],
+        "a job started after the overall deadline"
+    );
     assert_eq!(
         check::drain_closed(&outcomes),
         vec![Outcome::TimedOut(blocker)],
@@ -617,7 +698,9 @@ pub fn not_run_in_submission_order() {
     timed_out.sort_by_key(Outcome::id);
     assert_eq!(
         timed_out,
-        (0..3).map(|n| Outcome::TimedOut(JobId(n))).collect::<Vec<_>>()
+        (0..3)
+            .map(|n| Outcome::TimedOut(JobId(n)))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -649,7 +732,9 @@ pub fn drop_finishes_the_pool() {
     let got = check::drain_closed(&outcomes);
     assert_eq!(
         got,
-        (0..6).map(|n| Outcome::Done(JobId(n), n)).collect::<Vec<_>>(),
+        (0..6)
+            .map(|n| Outcome::Done(JobId(n), n))
+            .collect::<Vec<_>>(),
         "dropping the pool must finish it: every queued job runs (no deadline)"
     );
     rig.expect_nothing_left("drop");
@@ -667,30 +752,42 @@ pub fn drop_drops_jobs_that_never_ran() {
         workers: 1,
         deadline: Some(5),
     };
-    let (pool, outcomes) = TimeoutPool::new(config, clock.clone(), move |first: Option<Arc<()>>, _: &CancelToken| {
-        r.fetch_add(1, Ordering::SeqCst);
-        s.arrive();
-        if first.is_none() {
-            g.wait();
-        }
-    })
+    let (pool, outcomes) = TimeoutPool::new(
+        config,
+        clock.clone(),
+        move |first: Option<Arc<()>>, _: &CancelToken| {
+            r.fetch_add(1, Ordering::SeqCst);
+            s.arrive();
+            if first.is_none() {
+                g.wait();
+            }
+        },
+    )
     .expect("a valid configuration");
     let payload = Arc::new(());
     pool.submit(None, 10).expect("accepted before the deadline");
     started.wait_for(1);
     for _ in 0..3 {
-        pool.submit(Some(Arc::clone(&payload)), 10).expect("accepted before the deadline");
+        pool.submit(Some(Arc::clone(&payload)), 10)
+            .expect("accepted before the deadline");
     }
     clock.set(5);
     gate.open();
     drop(pool);
-    assert_eq!(ran.load(Ordering::SeqCst), 1, "a job started after the deadline, on drop");
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        1,
+        "a job started after the deadline, on drop"
+    );
     assert_eq!(
         Arc::strong_count(&payload),
         1,
         "after drop, the jobs that never ran are still alive somewhere: drop must drop them"
     );
-    assert_eq!(check::drain_closed(&outcomes), vec![Outcome::TimedOut(JobId(0))]);
+    assert_eq!(
+        check::drain_closed(&outcomes),
+        vec![Outcome::TimedOut(JobId(0))]
+    );
 }
 
 pub fn zero_workers_is_an_error() {
@@ -736,15 +833,34 @@ pub fn runs_workers_jobs_at_once() {
 pub fn the_queue_is_unbounded_and_fifo() {
     // 100 000 jobs behind one busy worker: submit never blocks, and they run in order.
     const JOBS: u64 = 100_000;
-    let rig = Rig::new();
-    let _open = rig.gate.open_on_drop();
-    let (pool, outcomes) = rig.pool(1, None);
-    submit(&pool, Job::Gated(0), u64::MAX);
-    rig.started.wait_for(1);
+    let gate = Gate::new();
+    let _open = gate.open_on_drop();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let config = Config {
+        workers: 1,
+        deadline: None,
+    };
+    let (pool, outcomes) = TimeoutPool::new(
+        config,
+        || 0,
+        move |n: u64, _: &CancelToken| {
+            if n == 0 {
+                s.arrive();
+                g.wait();
+            }
+            n
+        },
+    )
+    .expect("a valid configuration");
+    pool.submit(0, u64::MAX).expect("no deadline");
+    started.wait_for(1);
     for n in 1..=JOBS {
-        submit(&pool, Job::Quick(n), 1);
+        if pool.submit(n, 1).is_err() {
+            panic!("submit refused job {n} with no deadline: is the queue bounded?");
+        }
     }
-    rig.gate.open();
+    gate.open();
     assert_eq!(pool.finish(), vec![]);
     let got = check::drain_closed(&outcomes);
     assert_eq!(got.len() as u64, JOBS + 1);
@@ -775,7 +891,10 @@ pub fn ids_stay_distinct_across_threads() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let seen: Vec<u64> = ids.iter().map(|id| id.0).collect();
     check::each_exactly_once("job id", &seen, 1_000);
@@ -792,14 +911,25 @@ pub fn a_panicking_job_times_out() {
     rig.started.wait_for(1);
     rig.clock.set(5);
     assert_eq!(pool.expire(), 1, "the panicked job's deadline has passed");
-    assert_eq!(next(&outcomes, "TimedOut for the job that panicked"), Outcome::TimedOut(p));
+    assert_eq!(
+        next(&outcomes, "TimedOut for the job that panicked"),
+        Outcome::TimedOut(p)
+    );
     let rest: Vec<JobId> = (1..4).map(|n| submit(&pool, Job::Quick(n), 5)).collect();
     assert_eq!(pool.finish(), vec![]);
     let got = check::drain_closed(&outcomes);
     for (n, id) in rest.into_iter().enumerate() {
-        expect_once(&got, id, Outcome::Done(id, n as u64 + 1), "the other worker runs it");
+        expect_once(
+            &got,
+            id,
+            Outcome::Done(id, n as u64 + 1),
+            "the other worker runs it",
+        );
     }
-    assert!(outcomes_of(&got, p).is_empty(), "job 0 reported twice: {got:?}");
+    assert!(
+        outcomes_of(&got, p).is_empty(),
+        "job 0 reported twice: {got:?}"
+    );
 
     // Its only worker gone, a pool still accounts for every job at finish.
     let rig = Rig::new();
@@ -831,7 +961,10 @@ pub fn a_dead_pool_lists_what_it_could_not_run() {
         queued,
         "no worker was left to run jobs 1-3: finish must hand them back, not drop them"
     );
-    assert_eq!(check::drain_closed(&outcomes), vec![Outcome::TimedOut(JobId(0))]);
+    assert_eq!(
+        check::drain_closed(&outcomes),
+        vec![Outcome::TimedOut(JobId(0))]
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -870,7 +1003,11 @@ struct AsyncRig {
 }
 
 impl AsyncRig {
-    fn pool(&self, workers: usize, deadline: Option<Duration>) -> (AsyncPool<Task, u64>, UnboundedReceiver<Outcome<u64>>) {
+    fn pool(
+        &self,
+        workers: usize,
+        deadline: Option<Duration>,
+    ) -> (AsyncPool<Task, u64>, UnboundedReceiver<Outcome<u64>>) {
         let rig = self.clone();
         let config = AsyncConfig { workers, deadline };
         AsyncPool::new(config, move |task: Task, token: CancellationToken| {
@@ -906,13 +1043,20 @@ impl AsyncRig {
                 takes
             }
         };
-        sleep(takes).await;
+        if !takes.is_zero() {
+            sleep(takes).await;
+        }
         self.tokens.lock().unwrap().push((n, token.is_cancelled()));
         n
     }
 
     fn started(&self) -> Vec<u64> {
-        self.starts.lock().unwrap().iter().map(|(n, _)| *n).collect()
+        self.starts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(n, _)| *n)
+            .collect()
     }
 
     fn cancelled_at(&self, n: u64) -> Option<Instant> {
@@ -941,7 +1085,9 @@ fn asubmit(pool: &AsyncPool<Task, u64>, task: Task, budget: Duration) -> JobId {
 }
 
 /// Reads outcomes until the stream ends, with the tokio instant of each.
-async fn read_all(outcomes: &mut UnboundedReceiver<Outcome<u64>>) -> (Vec<(Outcome<u64>, Instant)>, Instant) {
+async fn read_all(
+    outcomes: &mut UnboundedReceiver<Outcome<u64>>,
+) -> (Vec<(Outcome<u64>, Instant)>, Instant) {
     let mut got = Vec::new();
     while let Some(o) = outcomes.recv().await {
         got.push((o, Instant::now()));
@@ -956,7 +1102,11 @@ pub fn async_times_out_at_exactly_its_budget() {
         let start = Instant::now();
         let id = asubmit(&pool, Task::Watched(0, secs(3)), secs(2));
         let first = outcomes.recv().await;
-        assert_eq!(first, Some(Outcome::TimedOut(id)), "a 3 s job with a 2 s budget");
+        assert_eq!(
+            first,
+            Some(Outcome::TimedOut(id)),
+            "a 3 s job with a 2 s budget"
+        );
         assert_eq!(
             start.elapsed(),
             secs(2),
@@ -979,7 +1129,11 @@ pub fn async_times_out_at_exactly_its_budget() {
             "LATE RESULT: after TimedOut the job's result was delivered too. Its future must \
              be dropped at the timeout (tokio::time::timeout does that), not left running."
         );
-        assert_eq!(rig.token_of(0), None, "the timed-out job must not have run to its end");
+        assert_eq!(
+            rig.token_of(0),
+            None,
+            "the timed-out job must not have run to its end"
+        );
     });
 }
 
@@ -993,7 +1147,11 @@ pub fn async_in_time_is_done_when_it_finishes() {
         assert_eq!(outcomes.recv().await, Some(Outcome::Done(a, 0)));
         assert_eq!(start.elapsed(), secs(1), "a 1 s job is Done at 1 s");
         assert_eq!(outcomes.recv().await, Some(Outcome::Done(b, 1)));
-        assert_eq!(start.elapsed(), millis(4_999), "a 4.999 s job with a 5 s budget is on time");
+        assert_eq!(
+            start.elapsed(),
+            millis(4_999),
+            "a 4.999 s job with a 5 s budget is on time"
+        );
         assert_eq!(
             (rig.token_of(0), rig.token_of(1)),
             (Some(false), Some(false)),
@@ -1079,13 +1237,16 @@ pub fn async_runs_exactly_workers_at_once() {
         by_second.sort_unstable();
         let expected: Vec<(u64, u64)> = (0..10).map(|n| (n / 3 + 1, n)).collect();
         assert_eq!(
-            by_second,
-            expected,
+            by_second, expected,
             "3 workers, ten 1 s jobs: jobs 0-2 finish at 1 s, 3-5 at 2 s, 6-8 at 3 s, 9 at \
              4 s (seconds, job). Fewer workers are slower; more run too many at once; another \
              order is not oldest first."
         );
-        assert_eq!(end - start, secs(4), "the stream ends when the last job is done");
+        assert_eq!(
+            end - start,
+            secs(4),
+            "the stream ends when the last job is done"
+        );
         assert_eq!(rig.most_at_once.load(Ordering::SeqCst), 3);
     });
 }
@@ -1125,11 +1286,17 @@ pub fn async_deadline_stops_new_jobs() {
             Some(secs(10)),
             "the token of the job cut off by the overall deadline must be cancelled then"
         );
-        assert_eq!(rig.started(), vec![0, 1, 2, 3], "jobs started after the deadline");
+        assert_eq!(
+            rig.started(),
+            vec![0, 1, 2, 3],
+            "jobs started after the deadline"
+        );
         let left = pool.finish().await;
         assert_eq!(
             left,
-            (4..20).map(|n| (JobId(n), Task::Watched(n, secs(3)))).collect::<Vec<_>>(),
+            (4..20)
+                .map(|n| (JobId(n), Task::Watched(n, secs(3))))
+                .collect::<Vec<_>>(),
             "finish must hand back every job that never ran, with its id, in order"
         );
     });
@@ -1149,15 +1316,27 @@ pub fn async_deadline_fires_while_jobs_keep_coming() {
             match pool.submit(Task::Sleeps(n, millis(500)), secs(5)) {
                 Ok(_) => n += 1,
                 Err(task) => {
-                    assert_eq!(task, Task::Sleeps(n, millis(500)), "submit must hand back the job it refused");
+                    assert_eq!(
+                        task,
+                        Task::Sleeps(n, millis(500)),
+                        "submit must hand back the job it refused"
+                    );
                     break start.elapsed();
                 }
             }
             sleep(secs(1)).await;
         };
-        assert_eq!(refused_at, secs(10), "submit must refuse jobs from the deadline on");
+        assert_eq!(
+            refused_at,
+            secs(10),
+            "submit must refuse jobs from the deadline on"
+        );
         let (got, end) = reader.await.expect("the reader task");
-        assert_eq!(got.len() as u64, n, "every accepted job (one a second, 0.5 s each) finished");
+        assert_eq!(
+            got.len() as u64,
+            n,
+            "every accepted job (one a second, 0.5 s each) finished"
+        );
         assert_eq!(
             end - start,
             secs(10),
@@ -1184,7 +1363,10 @@ pub fn async_submit_after_the_deadline() {
             "at the overall deadline submit must hand the job back"
         );
         let (got, _) = read_all(&mut outcomes).await;
-        assert_eq!(got.into_iter().map(|(o, _)| o).collect::<Vec<_>>(), vec![Outcome::Done(last, 7)]);
+        assert_eq!(
+            got.into_iter().map(|(o, _)| o).collect::<Vec<_>>(),
+            vec![Outcome::Done(last, 7)]
+        );
         assert_eq!(pool.finish().await, vec![]);
     });
 }
@@ -1197,8 +1379,16 @@ pub fn async_finish_awaits_every_task() {
         for n in 0..5 {
             asubmit(&pool, Task::Sleeps(n, secs(1)), secs(2));
         }
-        assert_eq!(pool.finish().await, vec![], "no deadline: finish runs the whole queue");
-        assert_eq!(start.elapsed(), secs(3), "five 1 s jobs on two workers take 3 s");
+        assert_eq!(
+            pool.finish().await,
+            vec![],
+            "no deadline: finish runs the whole queue"
+        );
+        assert_eq!(
+            start.elapsed(),
+            secs(3),
+            "five 1 s jobs on two workers take 3 s"
+        );
         assert_eq!(
             Arc::strong_count(&rig.probe),
             1,
@@ -1209,7 +1399,11 @@ pub fn async_finish_awaits_every_task() {
         while let Ok(o) = outcomes.try_recv() {
             done.push(o);
         }
-        assert_eq!(done.len(), 5, "finish returned before every result was delivered: {done:?}");
+        assert_eq!(
+            done.len(),
+            5,
+            "finish returned before every result was delivered: {done:?}"
+        );
         assert_eq!(
             outcomes.recv().await,
             None,
@@ -1245,7 +1439,45 @@ pub fn async_drop_aborts_every_task() {
             vec![],
             "aborted jobs have no outcome, and the stream ends"
         );
-        assert_eq!(start.elapsed(), millis(1_001), "nothing waited for the 100 s jobs");
+        assert_eq!(
+            start.elapsed(),
+            millis(1_001),
+            "nothing waited for the 100 s jobs"
+        );
+    });
+}
+
+pub fn async_queue_is_unbounded() {
+    // 100 000 jobs submitted at once, nobody reading outcomes until finish: submit never
+    // waits, ids count up from 0, every outcome is kept, in order (one worker).
+    const JOBS: u64 = 100_000;
+    testkit::time::paused(async {
+        let config = AsyncConfig {
+            workers: 1,
+            deadline: None,
+        };
+        let (pool, mut outcomes) =
+            AsyncPool::new(config, |n: u64, _token| async move { n }).expect("valid");
+        for n in 0..JOBS {
+            let id = pool.submit(n, secs(1)).unwrap_or_else(|n| {
+                panic!("submit refused job {n}: the job queue is bounded (or closed)")
+            });
+            assert_eq!(id, JobId(n), "ids on one task count up from 0");
+        }
+        assert_eq!(pool.finish().await, vec![]);
+        let mut n = 0;
+        while let Some(o) = outcomes.recv().await {
+            assert_eq!(
+                o,
+                Outcome::Done(JobId(n), n),
+                "one worker must run the queue oldest first and keep every outcome"
+            );
+            n += 1;
+        }
+        assert_eq!(
+            n, JOBS,
+            "outcomes were lost: the outcome stream is bounded?"
+        );
     });
 }
 

@@ -392,7 +392,11 @@ impl<J, R> TimeoutPool<J, R> {
             job.token.cancel();
             let _ = self.shared.outcomes.send(Outcome::TimedOut(job.id));
         }
-        state.queue.drain(..).map(|(id, job, _)| (id, job)).collect()
+        state
+            .queue
+            .drain(..)
+            .map(|(id, job, _)| (id, job))
+            .collect()
     }
     // ANCHOR_END: finish
 }
@@ -515,8 +519,13 @@ impl<J: Send + 'static, R: Send + 'static> AsyncPool<J, R> {
     pub async fn finish(mut self) -> Vec<(JobId, J)> {
         drop(self.sender.take()); // workers leave once the queue is empty
         while self.tasks.join_next().await.is_some() {}
-        let mut never_ran =
-            std::mem::take(&mut *self.jobs.unstarted.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut never_ran = std::mem::take(
+            &mut *self
+                .jobs
+                .unstarted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         let mut receiver = self.jobs.receiver.lock().await;
         while let Ok(queued) = receiver.try_recv() {
             never_ran.push((queued.id, queued.job));
