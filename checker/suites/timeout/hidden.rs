@@ -804,6 +804,50 @@ pub fn zero_workers_is_an_error() {
         Some(PoolError::NoWorkers),
         "new with workers = 0 must return Err(PoolError::NoWorkers)"
     );
+    assert!(
+        PoolError::NoWorkers.to_string().contains("worker"),
+        "PoolError's message should say what is wrong: {:?}",
+        PoolError::NoWorkers.to_string()
+    );
+}
+
+pub fn a_closure_is_a_clock() {
+    // Any `Fn() -> u64` is a clock: here one reading a counter that the job moves.
+    let ticks = Arc::new(std::sync::atomic::AtomicU64::new(100));
+    let read = Arc::clone(&ticks);
+    let config = Config {
+        workers: 1,
+        deadline: None,
+    };
+    let (pool, outcomes) = TimeoutPool::new(
+        config,
+        move || read.load(Ordering::SeqCst),
+        move |takes: u64, _: &CancelToken| {
+            ticks.fetch_add(takes, Ordering::SeqCst);
+            takes
+        },
+    )
+    .expect("a valid configuration");
+    let on_time = pool.submit(4, 5).expect("no deadline");
+    let late = pool.submit(5, 5).expect("no deadline");
+    assert_eq!(pool.finish(), vec![]);
+    assert_eq!(
+        check::drain_closed(&outcomes),
+        vec![Outcome::Done(on_time, 4), Outcome::TimedOut(late)],
+        "with a closure as the clock, budget 5: a job that moves it by 4 is on time, by 5 late"
+    );
+}
+
+pub fn cancel_token_basics() {
+    let token = CancelToken::new();
+    let clone = token.clone();
+    assert!(!token.is_cancelled(), "a new token is not cancelled");
+    assert!(format!("{token:?}").contains("false"), "{token:?}");
+    clone.cancel();
+    clone.cancel(); // again: no effect
+    assert!(token.is_cancelled(), "clones share one flag");
+    token.wait(); // returns at once: already cancelled
+    assert!(format!("{token:?}").contains("true"), "{token:?}");
 }
 
 pub fn runs_workers_jobs_at_once() {
@@ -1213,6 +1257,37 @@ pub fn async_budget_starts_when_the_job_starts() {
              at 6 s); job 2 starts at 6 s and times out 2 s later. The budget starts when a \
              worker starts the job, not at submit."
         );
+    });
+}
+
+pub fn async_huge_budgets() {
+    // A budget so large that start + budget does not exist never times out the job; with
+    // an overall deadline, the deadline still cuts it off.
+    testkit::time::paused(async {
+        let rig = AsyncRig::default();
+        let start = Instant::now();
+        let (pool, mut outcomes) = rig.pool(1, None);
+        let long = Duration::from_secs(86_400 * 700);
+        let id = asubmit(&pool, Task::Sleeps(0, long), Duration::MAX);
+        assert_eq!(
+            outcomes.recv().await,
+            Some(Outcome::Done(id, 0)),
+            "a 700-day job with a budget of Duration::MAX must be Done (start + budget \
+             overflows: there is no deadline), not cut off early"
+        );
+        assert_eq!(start.elapsed(), long);
+        assert_eq!(pool.finish().await, vec![]);
+
+        let start = Instant::now();
+        let (pool, mut outcomes) = rig.pool(1, Some(secs(10)));
+        let id = asubmit(&pool, Task::Sleeps(1, secs(20)), Duration::MAX);
+        assert_eq!(outcomes.recv().await, Some(Outcome::TimedOut(id)));
+        assert_eq!(
+            start.elapsed(),
+            secs(10),
+            "budget Duration::MAX, overall deadline 10 s: TimedOut at the deadline"
+        );
+        assert_eq!(pool.finish().await, vec![]);
     });
 }
 

@@ -578,14 +578,20 @@ async fn work<J, R, F, Fut>(
             unstarted.push((id, job));
             return;
         }
-        let mut due = start.checked_add(budget).unwrap_or(far_future(start));
+        // `start + budget` may not exist (a budget near `Duration::MAX`): then no timeout.
+        let mut due = start.checked_add(budget);
         if let Some(deadline) = deadline {
-            due = due.min(deadline);
+            due = Some(due.map_or(deadline, |due| due.min(deadline)));
         }
         let token = cancel.child_token();
-        let outcome = match tokio::time::timeout_at(due, process(job, token.clone())).await {
-            Ok(result) => Outcome::Done(id, result),
-            Err(_elapsed) => {
+        let job = process(job, token.clone());
+        let finished = match due {
+            Some(due) => tokio::time::timeout_at(due, job).await.ok(),
+            None => Some(job.await),
+        };
+        let outcome = match finished {
+            Some(result) => Outcome::Done(id, result),
+            None => {
                 token.cancel(); // the future is dropped; work it handed off may listen
                 Outcome::TimedOut(id)
             }
@@ -594,8 +600,3 @@ async fn work<J, R, F, Fut>(
     }
 }
 // ANCHOR_END: async_worker
-
-/// A deadline that never comes in practice (about 30 years on), for budgets near `Duration::MAX`.
-fn far_future(from: Instant) -> Instant {
-    from + Duration::from_secs(86_400 * 365 * 30)
-}
