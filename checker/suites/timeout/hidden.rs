@@ -811,7 +811,7 @@ pub fn zero_workers_is_an_error() {
     );
 }
 
-pub fn a_closure_is_a_clock() {
+pub fn given_clock_and_token() {
     // Any `Fn() -> u64` is a clock: here one reading a counter that the job moves.
     let ticks = Arc::new(std::sync::atomic::AtomicU64::new(100));
     let read = Arc::clone(&ticks);
@@ -836,9 +836,7 @@ pub fn a_closure_is_a_clock() {
         vec![Outcome::Done(on_time, 4), Outcome::TimedOut(late)],
         "with a closure as the clock, budget 5: a job that moves it by 4 is on time, by 5 late"
     );
-}
-
-pub fn cancel_token_basics() {
+    // The given CancelToken.
     let token = CancelToken::new();
     let clone = token.clone();
     assert!(!token.is_cancelled(), "a new token is not cancelled");
