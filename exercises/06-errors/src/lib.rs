@@ -49,7 +49,8 @@
 //!   failed jobs open the breaker; once the cooldown has passed it lets **exactly one** job
 //!   through as a probe, even when several workers ask at the same moment; the probe's
 //!   success closes the breaker and its failure opens it again; any success resets the count
-//!   of consecutive failures. The breaker hears one verdict per job (its final outcome, after
+//!   of consecutive failures. The cooldown counts from the moment the job whose failure opened
+//!   the breaker was done. The breaker hears one verdict per job (its final outcome, after
 //!   retries), and has heard it before that outcome is on the stream;
 //! * **the stream ends** (`next` returns `None`) once the pool is closed and every outcome has
 //!   been taken; [`shutdown`](ErrorPool::shutdown) and drop finish every queued job (or hand
