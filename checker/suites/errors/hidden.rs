@@ -806,6 +806,46 @@ pub fn panics_never_poison_the_pool() {
     survive_panics(3, policy(3, false, breaker(1_000, 0)));
 }
 
+pub fn no_cascade_after_a_panic() {
+    // One panic, then many healthy jobs: every one of them must succeed. A lock held while
+    // a job runs is poisoned by its panic, and every later `lock().unwrap()` fails a job.
+    for workers in [1usize, 3] {
+        let (pool, outcomes) = pool(
+            workers,
+            policy(2, false, breaker(1_000, 0)),
+            |n: &u64, _| {
+                if *n == 0 {
+                    panic_on_purpose("job 0 panics, once");
+                }
+                Ok(*n)
+            },
+        );
+        submit(&pool, 0);
+        for n in 1..=40 {
+            submit(&pool, n);
+        }
+        pool.shutdown();
+        let mut got: Vec<Out<u64>> = outcomes.collect();
+        got.sort_by_key(|o| o.id());
+        let failed: Vec<String> = got
+            .iter()
+            .skip(1)
+            .filter(|o| !matches!(o, Outcome::Done { .. }))
+            .map(|o| format!("{o:?}"))
+            .collect();
+        assert!(
+            failed.is_empty() && got.len() == 41,
+            "{workers} worker(s): job 0 panicked once, and then healthy jobs failed too ({} of \
+             40, {} outcomes in all): {:?}. A panic cascaded: probably a lock held while the job \
+             ran was poisoned, and every later `lock().unwrap()` panics. Hold no lock while a \
+             job runs.",
+            failed.len(),
+            got.len(),
+            failed.iter().take(3).collect::<Vec<_>>()
+        );
+    }
+}
+
 pub fn panics_are_never_retried() {
     let calls = Calls::default();
     let c = calls.clone();
@@ -1190,7 +1230,7 @@ pub fn fail_fast_waits_for_the_final_verdict() {
     // the last attempt is.
     let gate = Gate::new();
     let g = gate.clone();
-    let (pool, mut outcomes) = pool(
+    let (mut pool, mut outcomes) = pool(
         1,
         policy(3, true, None),
         move |n: &u64, a: Attempt| match n {
@@ -1223,9 +1263,8 @@ pub fn fail_fast_waits_for_the_final_verdict() {
     submit(&pool, 2);
     submit(&pool, 3);
     gate.open();
-    let got: Vec<Out<u64>> = (0..3)
-        .map(|_| next(&mut outcomes, "jobs 1..4 were submitted"))
-        .collect();
+    pool.close();
+    let got: Vec<Out<u64>> = outcomes.by_ref().collect();
     assert_eq!(
         got,
         vec![
@@ -1754,6 +1793,12 @@ pub fn half_open_lets_one_probe_through() {
              through; every other job must be rejected until the probe's verdict"
         );
     }
+    assert_eq!(
+        probes.len(),
+        1,
+        "the cooldown is over (now == until): exactly one job must run as the probe, but \
+         {rejected:?} were all rejected"
+    );
     gate.open();
     match events.recv().expect("events") {
         Event::Delivered(Outcome::Done { id, .. }) => {
