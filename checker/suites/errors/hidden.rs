@@ -9,7 +9,7 @@
 //! timeout reports it with the test's explanation.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
@@ -573,6 +573,18 @@ pub fn invalid_settings_rejected() {
         build(1, policy(1, false, breaker(1, 0))),
         Ok(()),
         "threshold 1 is valid"
+    );
+    let texts: Vec<String> = [
+        PoolError::NoWorkers,
+        PoolError::NoAttempts,
+        PoolError::ZeroThreshold,
+    ]
+    .iter()
+    .map(|e| e.to_string())
+    .collect();
+    assert!(
+        texts.iter().all(|t| !t.is_empty()) && texts[0] != texts[1] && texts[1] != texts[2],
+        "each PoolError says what is wrong in its own words: {texts:?}"
     );
     assert_eq!(
         CircuitBreaker::new(BreakerConfig {
@@ -1661,7 +1673,7 @@ pub fn open_breaker_rejects_without_running() {
         (0, 0),
         "a rejected job must never run"
     );
-    clock.set(110);
+    clock.advance(1); // 110
     assert_eq!(
         run_one(&pool, &mut outcomes, 1_005),
         Outcome::Done {
@@ -1709,16 +1721,17 @@ pub fn probe_failure_reopens_in_the_pool() {
 
 pub fn cooldown_counts_from_the_failure() {
     // The failure that opens the breaker is recorded when its job is done: the cooldown
-    // counts from then, not from when the job started.
-    let clock = ManualClock::new(0);
-    let c = clock.clone();
+    // counts from then, not from when the job started. (The clock is a plain closure: any
+    // `Fn() -> u64` is a clock.)
+    let ticks = Arc::new(AtomicU64::new(0));
+    let (t, in_job) = (Arc::clone(&ticks), Arc::clone(&ticks));
     let (pool, mut outcomes) = ErrorPool::new(
         1,
         policy(1, false, breaker(1, 10)),
-        clock.clone(),
+        move || t.load(Ordering::SeqCst),
         move |n: &u64, _| {
             if *n == 0 {
-                c.set(50); // the job takes 50 ticks
+                in_job.store(50, Ordering::SeqCst); // the job takes 50 ticks
                 return Err(Oops::Broken(0));
             }
             Ok(*n)
@@ -1726,13 +1739,13 @@ pub fn cooldown_counts_from_the_failure() {
     )
     .expect("valid pool");
     assert_eq!(kind(&run_one(&pool, &mut outcomes, 0)), "Failed");
-    clock.set(59);
+    ticks.store(59, Ordering::SeqCst);
     assert_eq!(
         kind(&run_one(&pool, &mut outcomes, 1)),
         "Rejected",
         "job 0 started at 0 and failed at 50: with cooldown 10 the breaker is open until 60"
     );
-    clock.set(60);
+    ticks.store(60, Ordering::SeqCst);
     assert_eq!(kind(&run_one(&pool, &mut outcomes, 2)), "Done");
     pool.shutdown();
 }
