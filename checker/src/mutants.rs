@@ -81,7 +81,8 @@ pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
             equivalents += 1;
             continue;
         }
-        let patch = diffy::Patch::from_str(&m.diff)
+        let diff = plain_headers(&m.diff);
+        let patch = diffy::Patch::from_str(&diff)
             .with_context(|| format!("parsing the diff of mutant {}", m.name))?;
         let Ok(mutated) = diffy::apply(&original, &patch) else {
             unviable += 1;
@@ -205,5 +206,51 @@ fn verdict(report: &ExerciseReport) -> Verdict {
         Verdict::Killed
     } else {
         Verdict::Survived
+    }
+}
+
+/// cargo-mutants names the mutant on the diff's `+++` line (`+++ replace f -> String with
+/// "xyzzy".into()`); diffy reads that line as a file name and refuses the quotes. The file
+/// is known anyway, so both header lines (those before the first hunk) get plain names.
+fn plain_headers(diff: &str) -> String {
+    let mut in_hunks = false;
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        in_hunks |= line.starts_with("@@");
+        if !in_hunks && line.starts_with("--- ") {
+            out.push_str("--- a/lib.rs\n");
+        } else if !in_hunks && line.starts_with("+++ ") {
+            out.push_str("+++ b/lib.rs\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mutant_named_with_quotes_still_parses() {
+        let diff = "--- solutions/06-errors/src/lib.rs\n\
+                    +++ replace f -> String with \"xyzzy\".into()\n\
+                    @@ -1,3 +1,3 @@\n \
+                    fn f() -> String {\n\
+                    -    String::from(\"a\")\n\
+                    +    \"xyzzy\".into()\n \
+                    }\n";
+        assert!(
+            diffy::Patch::from_str(diff).is_err(),
+            "the raw header is what diffy refuses"
+        );
+        let plain = plain_headers(diff);
+        let patch = diffy::Patch::from_str(&plain).expect("plain headers parse");
+        let original = "fn f() -> String {\n    String::from(\"a\")\n}\n";
+        assert_eq!(
+            diffy::apply(original, &patch).expect("applies"),
+            "fn f() -> String {\n    \"xyzzy\".into()\n}\n"
+        );
     }
 }
