@@ -79,6 +79,9 @@ pub struct Exercise {
     pub dependencies: toml::Table,
     /// Crates only the hidden suite uses.
     pub suite_dependencies: toml::Table,
+    /// Where `hidden.rs` and `model.rs` are, when not in `checker/suites/<slug>/` (an
+    /// instructor's extra suite).
+    pub suite_override: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -116,6 +119,10 @@ pub struct TestSpec {
     pub on_timeout: Option<String>,
     /// Overrides the kind's default timeout.
     pub timeout_secs: Option<u64>,
+    /// Shipped in the classroom template (`checker export classroom`), so students can run
+    /// it. Starter tests always are; hidden tests and loom models only when marked.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Which tier a test belongs to. Serialised in `--json` output as `"starter"`, `"unit"`,
@@ -169,6 +176,11 @@ impl Kind {
 }
 
 impl TestSpec {
+    /// Whether students may see this test's code.
+    pub fn is_public(&self) -> bool {
+        self.public || self.kind == Kind::Starter
+    }
+
     /// The name the harness binary knows this test by.
     pub fn harness_name(&self) -> String {
         format!("{}::{}", self.kind.module(), self.name)
@@ -189,6 +201,13 @@ impl Exercise {
 
     pub fn tests_of(&self, kind: Kind) -> impl Iterator<Item = &TestSpec> {
         self.tests.iter().filter(move |t| t.kind == kind)
+    }
+
+    /// The folder of this exercise's `hidden.rs` and `model.rs`.
+    pub fn suite_dir(&self, paths: &crate::paths::Paths) -> std::path::PathBuf {
+        self.suite_override
+            .clone()
+            .unwrap_or_else(|| paths.suite_dir(&self.slug))
     }
 
     pub fn test(&self, name: &str) -> Option<&TestSpec> {
@@ -245,6 +264,7 @@ impl Curriculum {
                 equivalent: file.equivalent,
                 dependencies: file.dependencies,
                 suite_dependencies: file.suite_dependencies,
+                suite_override: None,
             };
             ex.validate()
                 .with_context(|| format!("checking checker/suites/{slug}/exercise.toml"))?;

@@ -244,6 +244,21 @@ impl Visitor<'_> {
         while i < trees.len() {
             match &trees[i] {
                 TokenTree::Group(g) => self.check_tokens(&g.stream()),
+                TokenTree::Ident(ident)
+                    if matches!(
+                        name(ident).as_str(),
+                        "include" | "include_str" | "include_bytes"
+                    ) && matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!') =>
+                {
+                    self.report(
+                        ident.span().start().line,
+                        format!(
+                            "`{}!` inside a macro's arguments or definition is refused: the \
+                             checker cannot see which file it would read",
+                            name(ident)
+                        ),
+                    );
+                }
                 TokenTree::Ident(ident) => {
                     let first = name(ident);
                     let watched = ROOTS.contains(&first.as_str())
@@ -518,6 +533,10 @@ mod tests {
                 "plain string literal",
             ),
             ("#[cfg_attr(all(), path = \"../x.rs\")] mod m;", "cfg_attr"),
+            (
+                "macro_rules! grab { ($p:literal) => { include_str!($p) } }",
+                "inside a macro",
+            ),
         ] {
             let found = one(code);
             assert!(

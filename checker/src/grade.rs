@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::curriculum::{Curriculum, Exercise, Kind, TestSpec};
 use crate::explain::{self, Locator};
@@ -30,9 +30,55 @@ pub struct GradeReport {
     pub score: u32,
     pub max_score: u32,
     pub exercises: Vec<ExerciseReport>,
+    /// How the grade was made, so it can be reproduced and disputed.
+    pub run: RunRecord,
 }
 
-#[derive(Debug, Serialize)]
+/// The conditions of a grading run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    pub checker_version: &'static str,
+    /// SHA-256 over the curriculum and every hidden suite, stub and variant.
+    pub suites_hash: String,
+    /// The sandbox layers in force for builds and tests.
+    pub sandbox_layers: Vec<&'static str>,
+    /// Instructor grading: a test counted only if its thread was confined.
+    pub strict: bool,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeouts {
+    pub unit_secs: f64,
+    pub loom_secs: f64,
+    pub build_secs: u64,
+}
+
+impl RunRecord {
+    pub fn new(paths: &Paths, options: &Options) -> Self {
+        let layers = if options.sandbox {
+            crate::sandbox::layers().names()
+        } else {
+            vec!["process-group"]
+        };
+        RunRecord {
+            checker_version: env!("CARGO_PKG_VERSION"),
+            suites_hash: crate::digest::tree(&[
+                paths.curriculum(),
+                paths.root.join("checker").join("suites"),
+            ]),
+            sandbox_layers: layers,
+            strict: options.strict,
+            timeouts: Timeouts {
+                unit_secs: Kind::Unit.default_timeout_secs() as f64 * options.timeout_scale,
+                loom_secs: Kind::Loom.default_timeout_secs() as f64 * options.timeout_scale,
+                build_secs: options.build_timeout.as_secs(),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExerciseReport {
     pub id: u32,
     pub slug: String,
@@ -41,21 +87,27 @@ pub struct ExerciseReport {
     pub score: u32,
     pub max_score: u32,
     /// Why no test ran (compiler errors, the facade rule, a missing crate), if so.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// SHA-256 of the graded `src/` (every file's path and content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_hash: Option<String>,
     /// The compiler's warnings about the subject's own code (they often point at the bug).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// This result was taken from the cache: the same code was graded the same way before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     pub tests: Vec<TestReport>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TestReport {
     pub name: String,
     pub kind: Kind,
     pub status: TestStatus,
     /// What the failure proves (`deadlock`, `assertion`, `timeout`, …); absent for a pass.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
     pub score: u32,
     pub max_score: u32,
@@ -112,13 +164,51 @@ impl<'a> Target<'a> {
     }
 }
 
+/// How a grading run treats the code it grades.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Every test's timeout is multiplied by this (1.0 normally).
+    pub timeout_scale: f64,
+    /// Run builds and tests in the sandbox (with whatever layers the system has).
+    pub sandbox: bool,
+    /// Instructor grading: a test counts only if its thread could be confined.
+    pub strict: bool,
+    /// Wall-clock limit for compiling one exercise's crates.
+    pub build_timeout: std::time::Duration,
+    /// Reuse the result of the same code graded the same way (see `cache`).
+    pub cache: bool,
+    /// No progress lines (class grading prints its own).
+    pub quiet: bool,
+    /// A student's run: once loom proves a deadlock, ordinary tests get a short time limit
+    /// (their hangs are that deadlock), so the report comes in seconds, not minutes.
+    pub fast_feedback: bool,
+    /// Receives each test's report (with its exercise's slug) the moment it is known.
+    pub listener: Option<std::sync::mpsc::Sender<(String, TestReport)>>,
+}
+
+impl Options {
+    /// What a student's own commands use: the sandbox where the system has one.
+    pub fn student(timeout_scale: f64) -> Self {
+        Options {
+            timeout_scale,
+            sandbox: crate::sandbox::usable(),
+            strict: false,
+            build_timeout: std::time::Duration::from_secs(120),
+            cache: true,
+            quiet: false,
+            fast_feedback: true,
+            listener: None,
+        }
+    }
+}
+
 /// Grades the exercises in `dir` (a folder of `NN-slug` crates), all or the selected ones.
 pub fn grade_dir(
     paths: &Paths,
     curriculum: &Curriculum,
     dir: &Path,
     select: Option<&str>,
-    timeout_scale: f64,
+    options: &Options,
 ) -> Result<GradeReport> {
     let targets: Vec<Target<'_>> = curriculum
         .exercise
@@ -132,12 +222,13 @@ pub fn grade_dir(
         })
         .collect();
     let key = format!("grade-{}", short_hash(&dir.to_string_lossy()));
-    let exercises = evaluate(paths, &key, &targets, timeout_scale)?;
+    let exercises = evaluate(paths, &key, &targets, options)?;
     Ok(GradeReport {
         checker_version: env!("CARGO_PKG_VERSION"),
         score: exercises.iter().map(|e| e.score).sum(),
         max_score: exercises.iter().map(|e| e.max_score).sum(),
         exercises,
+        run: RunRecord::new(paths, options),
     })
 }
 
@@ -149,6 +240,8 @@ struct Plan<'t, 'a> {
     unit: Built,
     loom: Built,
     warnings: Vec<String>,
+    /// The checker's copy of the subject crate, which reports' locations refer to.
+    source_dir: PathBuf,
     /// One slot per selected test, in manifest order.
     results: Vec<Option<TestReport>>,
 }
@@ -163,22 +256,29 @@ impl Plan<'_, '_> {
 }
 
 /// Builds and runs every target; reports come back in the order of `targets`.
-///
-/// Every test's timeout is multiplied by `timeout_scale` (1.0 normally).
 pub fn evaluate(
     paths: &Paths,
     key: &str,
     targets: &[Target<'_>],
-    timeout_scale: f64,
+    options: &Options,
 ) -> Result<Vec<ExerciseReport>> {
+    let settings = runner::Settings {
+        sandbox: options.sandbox,
+        require_confinement: options.strict,
+        scratch_root: paths.scratch.join("tmp"),
+    };
+    let cache = options
+        .cache
+        .then(|| crate::cache::Cache::new(paths, options));
     let mut plans: Vec<Plan<'_, '_>> = targets
         .iter()
         .map(|t| Plan {
             target: t,
-            early: precheck(t),
+            early: precheck(t).or_else(|| cache.as_ref().and_then(|c| c.get(t))),
             unit: Built::NoTests,
             loom: Built::NoTests,
             warnings: Vec::new(),
+            source_dir: t.crate_dir.clone(),
             results: t.selected().map(|_| None).collect(),
         })
         .collect();
@@ -186,7 +286,7 @@ pub fn evaluate(
     let buildable: Vec<usize> = (0..plans.len())
         .filter(|&i| plans[i].early.is_none())
         .collect();
-    let units: Vec<harness::Unit<'_>> = buildable
+    let mut units: Vec<harness::Unit<'_>> = buildable
         .iter()
         .map(|&i| harness::Unit {
             exercise: targets[i].exercise,
@@ -194,16 +294,35 @@ pub fn evaluate(
             tests: targets[i].selected().collect(),
         })
         .collect();
-    let progress = Progress::new();
+    let progress = Progress::new(options.quiet);
     for tier in [Tier::Unit, Tier::Loom] {
-        let built = harness::build(paths, key, tier, &units, &progress)?;
+        if tier == Tier::Loom {
+            // A crate that did not compile (or did not finish compiling) in the first tier
+            // will not in the second: do not spend another build, or another deadline, on it.
+            for (u, &i) in buildable.iter().enumerate() {
+                if matches!(plans[i].unit, Built::CrateError(_)) {
+                    units[u].tests.retain(|t| t.kind != Kind::Loom);
+                }
+            }
+        }
+        let build_options = harness::BuildOptions {
+            sandbox: options.sandbox,
+            deadline: options.build_timeout,
+        };
+        let built = harness::build(paths, key, tier, &units, &progress, &build_options)?;
         for (&i, b) in buildable.iter().zip(built) {
+            plans[i].source_dir = b.source_dir;
             match tier {
                 Tier::Unit => {
                     plans[i].warnings = b.warnings;
                     plans[i].unit = b.built;
                 }
-                Tier::Loom => plans[i].loom = b.built,
+                Tier::Loom => {
+                    plans[i].loom = match (&plans[i].unit, b.built) {
+                        (Built::CrateError(e), Built::NoTests) => Built::CrateError(e.clone()),
+                        (_, built) => built,
+                    }
+                }
             }
         }
     }
@@ -235,23 +354,34 @@ pub fn evaluate(
     }
     // Loom models first: they take longest, and when they prove a bug they explain the rest.
     jobs.sort_by_key(|j| j.test.kind != Kind::Loom);
-    let work_dir = paths.target.join("work").join(key);
+    let work_dir = paths.scratch.join("work").join(key);
     let results: Mutex<Vec<(usize, usize, TestReport)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = progress.tests(jobs.len());
+    let proven: Mutex<std::collections::HashSet<usize>> = Mutex::new(Default::default());
     std::thread::scope(|s| {
         for _ in 0..workers.min(jobs.len()) {
             s.spawn(|| {
                 loop {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(j) else { break };
-                    let timeout = job.test.timeout().mul_f64(timeout_scale);
-                    match runner::run_test(&job.exe, &job.test.harness_name(), timeout) {
+                    let mut timeout = job.test.timeout().mul_f64(options.timeout_scale);
+                    let deadlocked = proven
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains(&job.plan);
+                    if options.fast_feedback && deadlocked && job.test.kind != Kind::Loom {
+                        // Loom has proved this exercise deadlocks: a test that hangs hangs for
+                        // the same reason, and one that passes does so in milliseconds.
+                        timeout =
+                            timeout.min(PROVEN_DEADLOCK_TIMEOUT.mul_f64(options.timeout_scale));
+                    }
+                    match runner::run_test(&job.exe, &job.test.harness_name(), timeout, &settings) {
                         Ok(run) => {
                             let at = Locator {
-                                crate_dir: &plans[job.plan].target.crate_dir,
+                                crate_dir: &plans[job.plan].source_dir,
                                 work_dir: &work_dir,
                             };
                             let explained = explain::explain(job.test, &run.outcome, &at);
@@ -263,11 +393,21 @@ pub fn evaluate(
                                 diagnosis: explained.diagnosis,
                                 score: if passed { job.test.points } else { 0 },
                                 max_score: job.test.points,
-                                message: explained.message,
+                                message: clip(explained.message, MAX_TEST_MESSAGE),
                                 duration_ms: u64::try_from(run.elapsed.as_millis())
                                     .unwrap_or(u64::MAX),
                             };
                             bar.finished(&report);
+                            if let Some(listener) = &options.listener {
+                                let slug = plans[job.plan].target.exercise.slug.clone();
+                                let _ = listener.send((slug, report.clone()));
+                            }
+                            if report.diagnosis == Some(Diagnosis::Deadlock) {
+                                proven
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert(job.plan);
+                            }
                             results
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
@@ -294,7 +434,19 @@ pub fn evaluate(
         }
     }
 
-    Ok(plans.into_iter().map(finish).collect())
+    let cached: Vec<bool> = plans
+        .iter()
+        .map(|p| p.early.as_ref().is_some_and(|e| e.cached))
+        .collect();
+    let reports: Vec<ExerciseReport> = plans.into_iter().map(finish).collect();
+    if let Some(cache) = &cache {
+        for ((t, r), was_cached) in targets.iter().zip(&reports).zip(cached) {
+            if !was_cached {
+                cache.put(t, r);
+            }
+        }
+    }
+    Ok(reports)
 }
 
 /// The exercise's report from its plan.
@@ -326,15 +478,49 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
                 })
         })
         .collect();
+    let shown =
+        |text: &str| -> String { text.replace(&format!("{}/", plan.source_dir.display()), "") };
+    let warnings: Vec<String> = plan
+        .warnings
+        .iter()
+        .take(MAX_WARNINGS)
+        .map(|w| clip(shown(w), MAX_TEST_MESSAGE))
+        .collect();
     let compile_message = [&plan.unit, &plan.loom].iter().find_map(|b| match b {
-        Built::CrateError(e) => Some(e.clone()),
+        Built::CrateError(e) => Some(clip(shown(e), MAX_BUILD_MESSAGE)),
         Built::SuiteError(e) => Some(format!(
             "Your crate compiles, but the checker's tests cannot use it. Did a public name or \
              signature change? Keep the API exactly as the doc comments give it.\n\n{e}"
         )),
         _ => None,
     });
-    summarise(plan.target, tests, compile_message, plan.warnings)
+    summarise(plan.target, tests, compile_message, warnings)
+}
+
+/// An ordinary test's time limit, in a student's run, once loom has proved a deadlock.
+const PROVEN_DEADLOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(750);
+
+/// Longest message kept for one test (student code decides what a panic says).
+const MAX_TEST_MESSAGE: usize = 16 * 1024;
+/// Longest compiler output kept for one exercise.
+const MAX_BUILD_MESSAGE: usize = 64 * 1024;
+/// Warnings kept for one exercise.
+const MAX_WARNINGS: usize = 20;
+
+/// `text`, cut at `max` bytes (on a character boundary) with a note of what was left out.
+pub fn clip(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… ({} more bytes not shown)",
+        &text[..end],
+        text.len() - end
+    )
 }
 
 fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
@@ -351,7 +537,9 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
             t.selected().map(|t| t.points).sum()
         },
         message,
+        source_hash: None,
         warnings: Vec::new(),
+        cached: false,
         tests: Vec::new(),
     };
     if !ex.is_ready() {
@@ -416,7 +604,9 @@ fn summarise(
         score,
         max_score,
         message,
+        source_hash: Some(crate::digest::tree(&[t.crate_dir.join("src")])),
         warnings,
+        cached: false,
         tests,
     }
 }

@@ -17,6 +17,7 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -88,6 +89,19 @@ pub enum Built {
 pub struct UnitBuild {
     pub built: Built,
     pub warnings: Vec<String>,
+    /// The checker's copy of the subject's `src/`'s crate (what was compiled, and what
+    /// locations in reports refer to).
+    pub source_dir: PathBuf,
+}
+
+/// How a harness build runs.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildOptions {
+    /// Compile student code inside the sandbox (see `sandbox`).
+    pub sandbox: bool,
+    /// Wall-clock limit for compiling one unit's crates (dependencies are built before,
+    /// without a limit, as trusted code).
+    pub deadline: Duration,
 }
 
 /// Builds `tier` of every unit; results come back in the order of `units`.
@@ -97,8 +111,9 @@ pub fn build(
     tier: Tier,
     units: &[Unit<'_>],
     progress: &Progress,
+    options: &BuildOptions,
 ) -> Result<Vec<UnitBuild>> {
-    let work = paths.target.join("work").join(key).join(tier.name());
+    let work = paths.scratch.join("work").join(key).join(tier.name());
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     // One build of this workspace at a time (two checkers may share a target directory).
     let lock = fs::File::create(work.join(".lock"))?;
@@ -108,9 +123,21 @@ pub fn build(
     // the same member names would write the same executables: name members after the folder.
     let tag = short_hash(&work.to_string_lossy());
     let tag = &tag[..8];
-    let mut members = Vec::new();
+    let mut members = vec![deps_pkg(tag)];
     let mut wanted = Vec::new();
+    let mut sources = Vec::new();
     for (i, unit) in units.iter().enumerate() {
+        // The subject's code is compiled from a copy, written with fresh dates whenever its
+        // content changes: what is graded depends on the content alone, never on file dates
+        // or on where the submission lives.
+        let source_dir = paths
+            .scratch
+            .join("work")
+            .join(key)
+            .join("src")
+            .join(format!("s{i}-{}", unit.exercise.slug));
+        copy_sources(&unit.crate_dir.join("src"), &source_dir.join("src"))?;
+        sources.push(source_dir.clone());
         let tests: Vec<_> = unit
             .tests
             .iter()
@@ -122,17 +149,19 @@ pub fn build(
             continue;
         }
         wanted.push(true);
-        write_units(paths, &work, tier, tag, i, unit, &tests)?;
+        write_units(paths, &work, tier, tag, i, unit, &tests, &source_dir)?;
         members.push(subject_pkg(tag, i, unit.exercise));
         members.push(suite_pkg(tag, i, unit.exercise));
     }
-    let no_tests = || UnitBuild {
+    let no_tests = |i: usize| UnitBuild {
         built: Built::NoTests,
         warnings: Vec::new(),
+        source_dir: sources[i].clone(),
     };
-    if members.is_empty() {
-        return Ok(units.iter().map(|_| no_tests()).collect());
+    if members.len() == 1 {
+        return Ok((0..units.len()).map(no_tests).collect());
     }
+    write_deps_package(paths, &work, tier, tag, units)?;
     write_if_changed(&work.join("Cargo.toml"), &workspace_manifest(&members))?;
     let lock_copy = work.join("Cargo.lock");
     let newer = |a: &Path, b: &Path| {
@@ -144,15 +173,84 @@ pub fn build(
         fs::copy(paths.lockfile(), &lock_copy).context("copying Cargo.lock")?;
     }
 
-    let bar = progress.build(tier.describe(), members.len());
-    let messages = run_cargo(paths, &work, tier, &bar)?;
+    let bar = progress.build(tier.describe(), members.len() - 1);
+    // Trusted first: every dependency, with no student code involved, so the limited,
+    // sandboxed build below compiles only the subject and its suite.
+    let deps = run_cargo(
+        paths,
+        &work,
+        tier,
+        &bar,
+        &Invocation::Deps(deps_pkg(tag)),
+        None,
+    )?;
+    if let Some(errors) = deps.errors.values().next() {
+        bail!("the checker's own dependencies do not build:\n{errors}");
+    }
+    let everything = Invocation::Units {
+        exclude: deps_pkg(tag),
+        only: Vec::new(),
+    };
+    let sandbox = options
+        .sandbox
+        .then(|| build_policy(paths, &work, units, &sources));
+    // The dependencies' package is built already; two crates (subject and suite) per unit.
+    let deadline = options
+        .deadline
+        .mul_f64(((members.len() - 1) / 2).div_ceil(2).max(1) as f64);
+    let mut messages = run_cargo(
+        paths,
+        &work,
+        tier,
+        &bar,
+        &everything,
+        Some((deadline, sandbox.as_ref())),
+    )?;
+    let units_built = wanted.iter().filter(|w| **w).count();
+    if messages.timed_out && units_built == 1 {
+        if let Some((i, unit)) = units.iter().enumerate().find(|(i, _)| wanted[*i]) {
+            messages.errors.insert(
+                subject_pkg(tag, i, unit.exercise),
+                timed_out_message(options.deadline),
+            );
+        }
+    } else if messages.timed_out {
+        // One unit (or more) does not finish compiling: find which, one at a time, so the
+        // others are still graded.
+        messages = Messages::default();
+        for (i, unit) in units.iter().enumerate().filter(|(i, _)| wanted[*i]) {
+            let one = Invocation::Units {
+                exclude: deps_pkg(tag),
+                only: vec![
+                    subject_pkg(tag, i, unit.exercise),
+                    suite_pkg(tag, i, unit.exercise),
+                ],
+            };
+            let m = run_cargo(
+                paths,
+                &work,
+                tier,
+                &bar,
+                &one,
+                Some((options.deadline, sandbox.as_ref())),
+            )?;
+            let subject = subject_pkg(tag, i, unit.exercise);
+            if m.timed_out {
+                messages
+                    .errors
+                    .insert(subject, timed_out_message(options.deadline));
+            } else {
+                messages.absorb(m);
+            }
+        }
+    }
     bar.done();
     Ok(units
         .iter()
         .enumerate()
         .map(|(i, unit)| {
             if !wanted[i] {
-                return no_tests();
+                return no_tests(i);
             }
             let subject = subject_pkg(tag, i, unit.exercise);
             let suite = suite_pkg(tag, i, unit.exercise);
@@ -170,9 +268,281 @@ pub fn build(
                     )),
                 }
             };
-            UnitBuild { built, warnings }
+            UnitBuild {
+                built,
+                warnings,
+                source_dir: sources[i].clone(),
+            }
         })
         .collect())
+}
+
+fn timed_out_message(deadline: Duration) -> String {
+    format!(
+        "the build of this crate did not finish within {} s and was stopped: an endless \
+         compile-time evaluation (a `const` or a `static` that loops)?",
+        deadline.as_secs()
+    )
+}
+
+/// Copies a submission's `src/` (already checked: real files only, bounded in number and
+/// size) into the checker's folder, rewriting only what changed and removing what is gone.
+fn copy_sources(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut keep = std::collections::BTreeSet::new();
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        keep.insert(name.clone());
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_sources(&src, &dst)?;
+        } else {
+            let bytes = fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
+            if fs::read(&dst).ok().as_deref() != Some(bytes.as_slice()) {
+                fs::write(&dst, &bytes).with_context(|| format!("writing {}", dst.display()))?;
+            }
+        }
+    }
+    for entry in fs::read_dir(to)?.flatten() {
+        if !keep.contains(&entry.file_name()) {
+            let path = entry.path();
+            if path.is_dir() {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn deps_pkg(tag: &str) -> String {
+    format!("deps-{tag}")
+}
+
+/// A package that depends on everything the units need, so the trusted warm-up build can
+/// compile all dependencies (with the features the units use) before any student code.
+fn write_deps_package(
+    paths: &Paths,
+    work: &Path,
+    tier: Tier,
+    tag: &str,
+    units: &[Unit<'_>],
+) -> Result<()> {
+    let dir = work.join(deps_pkg(tag));
+    fs::create_dir_all(dir.join("src"))?;
+    let mut deps = toml::Table::new();
+    for unit in units {
+        for table in [
+            &unit.exercise.dependencies,
+            &unit.exercise.suite_dependencies,
+        ] {
+            for (name, spec) in table {
+                merge_dependency(&mut deps, name, spec);
+            }
+        }
+    }
+    let mut features = Vec::new();
+    if tier == Tier::Loom {
+        features.push("\"loom\"");
+    }
+    if units
+        .iter()
+        .any(|u| u.exercise.suite_dependencies.contains_key("tokio"))
+    {
+        features.push("\"tokio\"");
+    }
+    write_if_changed(
+        &dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = {name}\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\
+             autobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\
+             build = false\n\n[lib]\npath = \"src/lib.rs\"\n\n\
+             [dependencies]\ntestkit = {{ path = {testkit}, features = [{features}] }}\n\
+             workbook-sync = {{ path = {facade} }}\npretty_assertions = \"1.4\"\n{extra}",
+            name = toml_str(&deps_pkg(tag)),
+            testkit = path_str(&paths.testkit()),
+            features = features.join(", "),
+            facade = path_str(&paths.facade()),
+            extra = dependency_lines(&deps),
+        ),
+    )?;
+    write_if_changed(
+        &dir.join("src").join("lib.rs"),
+        "// Generated: makes the checker build every dependency before any student code.\n",
+    )
+}
+
+/// Adds `name = spec` to `deps`, uniting the features when two exercises both name it.
+fn merge_dependency(deps: &mut toml::Table, name: &str, spec: &toml::Value) {
+    let as_table = |v: &toml::Value| -> toml::Table {
+        match v {
+            toml::Value::String(version) => {
+                let mut t = toml::Table::new();
+                t.insert("version".into(), toml::Value::String(version.clone()));
+                t
+            }
+            toml::Value::Table(t) => t.clone(),
+            _ => toml::Table::new(),
+        }
+    };
+    let mut new = as_table(spec);
+    if let Some(old) = deps.get(name).map(as_table) {
+        let mut features: Vec<toml::Value> = Vec::new();
+        for t in [&old, &new] {
+            if let Some(toml::Value::Array(list)) = t.get("features") {
+                for f in list {
+                    if !features.contains(f) {
+                        features.push(f.clone());
+                    }
+                }
+            }
+        }
+        if !features.is_empty() {
+            new.insert("features".into(), toml::Value::Array(features));
+        }
+        if old.get("default-features") == Some(&toml::Value::Boolean(true))
+            || (old.get("default-features").is_none() && new.get("default-features").is_some())
+        {
+            new.remove("default-features");
+        }
+    }
+    deps.insert(name.to_string(), toml::Value::Table(new));
+}
+
+/// What the sandboxed build may touch: the toolchain, the dependency cache, the checker's
+/// facade and test kit, exactly the suite files the units compile, the generated harness and
+/// the copied sources (read-only), and the target directory (writable).
+fn build_policy(
+    paths: &Paths,
+    work: &Path,
+    units: &[Unit<'_>],
+    sources: &[PathBuf],
+) -> crate::sandbox::Policy {
+    let tools = toolchain();
+    let mut read = crate::sandbox::system_paths();
+    read.extend(tools.sysroot.iter().cloned());
+    read.extend([
+        tools.cargo_home.join("registry"),
+        tools.cargo_home.join("git"),
+    ]);
+    read.extend([paths.facade(), paths.testkit(), work.to_path_buf()]);
+    for unit in units {
+        let dir = unit.exercise.suite_dir(paths);
+        read.extend([
+            dir.join("hidden.rs"),
+            dir.join("model.rs"),
+            paths.pristine_starter(&unit.exercise.slug),
+        ]);
+    }
+    read.extend(sources.iter().cloned());
+    // Cargo reads every `.cargo/config.toml` above the folder it runs in, and the manifests
+    // above the facade and the test kit (they inherit from the workbook's workspace).
+    for ancestor in work.ancestors() {
+        let config = ancestor.join(".cargo");
+        if config.is_dir() {
+            read.push(config);
+        }
+    }
+    for crate_dir in [paths.facade(), paths.testkit()] {
+        for ancestor in crate_dir.ancestors().skip(1) {
+            let manifest = ancestor.join("Cargo.toml");
+            if manifest.is_file() {
+                read.push(manifest);
+            }
+        }
+    }
+    let home = paths.scratch.join("build-home");
+    let tmp = home.join("tmp");
+    let _ = fs::create_dir_all(&tmp);
+    // The real cargo home (the same paths as the trusted build, so nothing is rebuilt), with
+    // writes only to cargo's own lock and cache-tracking files in it.
+    let mut write = vec![paths.target.clone(), home.clone()];
+    for name in [".package-cache", ".package-cache-mutate", ".global-cache"] {
+        let file = tools.cargo_home.join(name);
+        if file.is_file() {
+            write.push(file);
+        }
+    }
+    let mut env = vec![
+        ("PATH".to_string(), tools.path.clone()),
+        ("HOME".to_string(), home.to_string_lossy().into_owned()),
+        ("TMPDIR".to_string(), tmp.to_string_lossy().into_owned()),
+        (
+            "CARGO_HOME".to_string(),
+            tools.cargo_home.to_string_lossy().into_owned(),
+        ),
+        (
+            "CARGO_TARGET_DIR".to_string(),
+            paths.target.to_string_lossy().into_owned(),
+        ),
+        ("CARGO_TERM_COLOR".to_string(), "always".to_string()),
+    ];
+    if let Some(rustc) = &tools.rustc {
+        env.push(("RUSTC".to_string(), rustc.to_string_lossy().into_owned()));
+    }
+    crate::sandbox::Policy {
+        read,
+        write,
+        cpu_secs: 3600,
+        address_space: u64::MAX,
+        processes: 4096,
+        file_size: 4 << 30,
+        open_files: 4096,
+        cwd: work.to_path_buf(),
+        env,
+        namespaces: true,
+    }
+}
+
+/// Where the toolchain is (found once, outside any sandbox).
+struct Toolchain {
+    cargo: PathBuf,
+    rustc: Option<PathBuf>,
+    sysroot: Option<PathBuf>,
+    cargo_home: PathBuf,
+    /// PATH for the build: the toolchain's `bin/` first, then the system's.
+    path: String,
+}
+
+fn toolchain() -> &'static Toolchain {
+    static TOOLS: std::sync::OnceLock<Toolchain> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let sysroot = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+            .args(["--print", "sysroot"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        let in_sysroot = |name: &str| {
+            sysroot
+                .as_ref()
+                .map(|s| s.join("bin").join(name))
+                .filter(|p| p.is_file())
+        };
+        let cargo = std::env::var_os("CARGO")
+            .map(PathBuf::from)
+            .or_else(|| in_sysroot("cargo"))
+            .unwrap_or_else(|| PathBuf::from("cargo"));
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap_or_else(|| PathBuf::from(".cargo"));
+        let mut path = String::new();
+        if let Some(bin) = sysroot.as_ref().map(|s| s.join("bin")) {
+            path.push_str(&bin.to_string_lossy());
+            path.push(':');
+        }
+        path.push_str("/usr/local/bin:/usr/bin:/bin");
+        Toolchain {
+            cargo,
+            rustc: in_sysroot("rustc"),
+            sysroot,
+            cargo_home,
+            path,
+        }
+    })
 }
 
 fn subject_pkg(tag: &str, i: usize, ex: &Exercise) -> String {
@@ -201,6 +571,7 @@ fn workspace_manifest(members: &[String]) -> String {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_units(
     paths: &Paths,
     work: &Path,
@@ -209,9 +580,10 @@ fn write_units(
     i: usize,
     unit: &Unit<'_>,
     tests: &[&crate::curriculum::TestSpec],
+    source_dir: &Path,
 ) -> Result<()> {
     let ex = unit.exercise;
-    let lib = unit.crate_dir.join("src").join("lib.rs");
+    let lib = source_dir.join("src").join("lib.rs");
     let subject = subject_pkg(tag, i, ex);
     let suite = suite_pkg(tag, i, ex);
 
@@ -224,6 +596,8 @@ fn write_units(
              autobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\
              build = false\n\n\
              [lib]\nname = {lib_name}\npath = {lib}\ntest = false\ndoctest = false\n\n\
+             # Forbidden, not denied: `#![allow(unsafe_code)]` in the code cannot undo it.\n\
+             [lints.rust]\nunsafe_code = \"forbid\"\n\n\
              [dependencies]\nworkbook-sync = {{ path = {facade} }}\n{extra}",
             name = toml_str(&subject),
             lib_name = toml_str(&format!("subject_{i}_{}", ex.krate)),
@@ -271,7 +645,7 @@ fn write_units(
         "// Generated by the checker from curriculum.toml; do not edit.\n\
          #![allow(unused_imports, dead_code, clippy::all)]\n\n",
     );
-    let suite_src = paths.suite_dir(&ex.slug);
+    let suite_src = ex.suite_dir(paths);
     match tier {
         Tier::Unit => {
             // The exercise's visible starter tests, from the checker's own copy of the
@@ -350,12 +724,32 @@ struct Messages {
     warnings: HashMap<String, Vec<String>>,
     executables: HashMap<String, PathBuf>,
     stderr_tail: String,
+    /// The build was stopped at its deadline.
+    timed_out: bool,
+}
+
+impl Messages {
+    fn absorb(&mut self, other: Messages) {
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.executables.extend(other.executables);
+        if self.stderr_tail.is_empty() {
+            self.stderr_tail = other.stderr_tail;
+        }
+    }
+}
+
+/// What one cargo invocation builds.
+enum Invocation {
+    /// The dependencies' package (trusted, no student code).
+    Deps(String),
+    /// The units' crates: all but `exclude`, or `only` these.
+    Units { exclude: String, only: Vec<String> },
 }
 
 /// The environment cargo runs in: the checker's choices, not the caller's.
 pub fn cargo_command(paths: &Paths) -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = Command::new(&toolchain().cargo);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         let keep = key == "CARGO_HOME" || key == "CARGO_TERM_COLOR";
@@ -371,25 +765,82 @@ pub fn cargo_command(paths: &Paths) -> Command {
     cmd
 }
 
+/// Runs one cargo build of the harness workspace. With `limit`, the build runs in the
+/// sandbox (when a policy is given) and is stopped, process group and all, at the deadline.
 fn run_cargo(
     paths: &Paths,
     work: &Path,
     tier: Tier,
     bar: &crate::progress::BuildBar,
+    what: &Invocation,
+    limit: Option<(Duration, Option<&crate::sandbox::Policy>)>,
 ) -> Result<Messages> {
-    let mut cmd = cargo_command(paths);
-    cmd.current_dir(work)
-        .args(["build", "--tests", "--workspace", "--keep-going"])
-        .args(["--message-format", "json-diagnostic-rendered-ansi"])
-        .arg("--manifest-path")
-        .arg(work.join("Cargo.toml"))
-        .stdin(Stdio::null())
+    let mut args: Vec<String> = vec!["build".into(), "--keep-going".into()];
+    args.extend([
+        "--message-format".into(),
+        "json-diagnostic-rendered-ansi".into(),
+    ]);
+    args.push("--manifest-path".into());
+    args.push(work.join("Cargo.toml").to_string_lossy().into_owned());
+    if tier == Tier::Loom {
+        args.push("--release".into());
+    }
+    match what {
+        Invocation::Deps(pkg) => args.extend(["-p".into(), pkg.clone()]),
+        Invocation::Units { exclude, only } if only.is_empty() => {
+            args.extend(["--tests".into(), "--workspace".into(), "--exclude".into()]);
+            args.push(exclude.clone());
+        }
+        Invocation::Units { only, .. } => {
+            args.push("--tests".into());
+            for pkg in only {
+                args.extend(["-p".into(), pkg.clone()]);
+            }
+        }
+    }
+    let sandbox = limit.and_then(|(_, p)| p);
+    let mut cmd = match sandbox {
+        Some(policy) => {
+            // Offline and locked: the sandbox has no network, and the lock file (written by
+            // the trusted build above) must not change.
+            args.extend(["--offline".into(), "--locked".into()]);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::sandbox::command(policy, &toolchain().cargo, &refs)
+        }
+        None => {
+            let mut cmd = cargo_command(paths);
+            cmd.args(&args).current_dir(work);
+            cmd
+        }
+    };
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if tier == Tier::Loom {
-        cmd.arg("--release");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
     }
     let mut child = cmd.spawn().context("starting cargo")?;
+    // The deadline: a watchdog kills the build's whole process group (cargo and rustc).
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = limit.map(|(deadline, _)| {
+        let group = child.id();
+        let timed_out = std::sync::Arc::clone(&timed_out);
+        std::thread::spawn(move || {
+            if done_rx.recv_timeout(deadline).is_err() {
+                timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
+                #[cfg(unix)]
+                if let Ok(pid) = i32::try_from(group) {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        })
+    });
     let stderr = child.stderr.take().expect("piped");
     let stderr_reader = std::thread::spawn(move || {
         let mut tail = Vec::new();
@@ -404,7 +855,7 @@ fn run_cargo(
     let mut messages = Messages::default();
     let stdout = child.stdout.take().expect("piped");
     for line in BufReader::new(stdout).lines() {
-        let line = line.context("reading cargo's output")?;
+        let Ok(line) = line else { break };
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
@@ -445,8 +896,13 @@ fn run_cargo(
         }
     }
     let status = child.wait().context("waiting for cargo")?;
+    let _ = done_tx.send(());
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
+    messages.timed_out = timed_out.load(std::sync::atomic::Ordering::SeqCst);
     messages.stderr_tail = stderr_reader.join().unwrap_or_default();
-    if !status.success() && messages.errors.is_empty() {
+    if !status.success() && messages.errors.is_empty() && !messages.timed_out {
         bail!(
             "cargo failed before compiling anything:\n{}",
             messages.stderr_tail

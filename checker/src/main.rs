@@ -5,18 +5,27 @@
 //! Maintainers: `cargo checker verify` proves the curriculum.
 
 mod book_tables;
+mod cache;
+mod class;
 mod curriculum;
+mod digest;
 mod explain;
+mod export;
+mod extra;
 mod facade_rule;
+mod formats;
 mod grade;
 mod harness;
+mod html;
 mod mutants;
 mod paths;
 mod progress;
 mod report;
 mod reset;
 mod runner;
+mod sandbox;
 mod spec_map;
+mod state;
 mod status;
 mod verify;
 
@@ -73,14 +82,51 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Grade even where the sandbox's required layers are missing (the report says so).
+        #[arg(long)]
+        insecure: bool,
+        /// Only this exercise (slug or number).
+        #[arg(long)]
+        only: Option<String>,
+        /// Grade a class: every folder in DIR is one student's submission (a copy of
+        /// `exercises/`, or of the whole repository).
+        #[arg(long, value_name = "DIR", conflicts_with = "exercises")]
+        submissions: Option<PathBuf>,
+        /// Submissions graded at once (class grading).
+        #[arg(short = 'j', long, default_value_t = 2)]
+        jobs: usize,
+        /// An instructor's private tests for one exercise (a folder with `extra.toml`);
+        /// may be given more than once.
+        #[arg(long, value_name = "DIR")]
+        extra_suite: Vec<PathBuf>,
+        #[command(flatten)]
+        outputs: Box<Outputs>,
         #[command(flatten)]
         timing: Timing,
     },
-    /// Show a hint for an exercise: level 1 is a nudge, the last level the key idea.
+    /// Show a hint for an exercise: each time the next level, from a nudge to the key idea.
+    #[command(
+        after_help = "Examples:\n  cargo checker hint basic            # the next level\n  cargo checker hint basic --level 1  # a given level again"
+    )]
     Hint {
+        /// The exercise: its slug (`basic`) or number (`1`).
         exercise: String,
-        #[arg(long, default_value_t = 1)]
-        level: usize,
+        /// A given level (by default: one more than last time).
+        #[arg(long)]
+        level: Option<usize>,
+    },
+    /// Show the reference solution of an exercise you have passed.
+    #[command(
+        after_help = "Examples:\n  cargo checker solution basic\n  cargo checker solution 3 --force   # before passing it"
+    )]
+    Solution {
+        /// The exercise: its slug (`basic`) or number (`1`).
+        exercise: String,
+        /// Show it even though your exercise does not pass yet.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
     },
     /// Restore an exercise's untouched stub and starter tests (what you wrote is kept in a
     /// backup next to them).
@@ -97,6 +143,11 @@ enum Command {
         #[arg(long, default_value = "exercises")]
         exercises: PathBuf,
     },
+    /// Write what an instructor hands out or uploads (classroom template, grading kits).
+    Export {
+        #[command(subcommand)]
+        what: ExportKind,
+    },
     /// Mutation-test an exercise's suite on its reference solution (needs cargo-mutants).
     Mutants {
         /// Exercises to score (every ready one by default).
@@ -105,6 +156,16 @@ enum Command {
         #[arg(long)]
         diff: bool,
     },
+    /// Runs a program inside the sandbox (the checker starts itself this way).
+    #[command(hide = true)]
+    SandboxExec {
+        policy: String,
+        #[arg(last = true, required = true)]
+        program: Vec<String>,
+    },
+    /// Prints the sandbox layers in force (run inside the sandbox by the checker).
+    #[command(hide = true)]
+    SandboxReport,
     /// Regenerate the book's tables that come from the curriculum (maintainers).
     #[command(hide = true)]
     Book {
@@ -125,11 +186,67 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ExportKind {
+    /// The repository students clone: exercises, book without solutions, a checker with the
+    /// public tests only — no solution, hidden test or known-wrong variant.
+    Classroom { dir: PathBuf },
+    /// A Gradescope autograder kit (setup.sh, run_autograder and the grading workbook).
+    Gradescope { dir: PathBuf },
+    /// The GitHub Classroom autograding workflow and the grading workbook beside it.
+    GithubClassroom { dir: PathBuf },
+}
+
+/// Where grading writes each platform's format (all translated from the native JSON).
+#[derive(clap::Args, Clone, Default)]
+struct Outputs {
+    /// One JSON report per student in this folder (`<student>.json`).
+    #[arg(long, value_name = "DIR")]
+    json_dir: Option<PathBuf>,
+    /// A class CSV: one row per student, one column per exercise, plus the total.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Gradescope: `<DIR>/<student>/results.json` (a single submission: `<DIR>/results.json`).
+    #[arg(long, value_name = "DIR")]
+    gradescope: Option<PathBuf>,
+    /// GitHub Classroom: the base64 result the autograding reporter reads (one submission).
+    #[arg(long, value_name = "FILE")]
+    github_classroom: Option<PathBuf>,
+    /// exercism: `<DIR>/<student>/results.json`, version 3.
+    #[arg(long, value_name = "DIR")]
+    exercism: Option<PathBuf>,
+    /// A static class report page (charts, failure classes), no JavaScript.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
 #[derive(clap::Args, Clone, Copy)]
 struct Timing {
     /// Multiply every test's timeout (5 s for ordinary tests, 120 s for loom models) by this.
     #[arg(long, default_value_t = 1.0, value_parser = positive)]
     timeout_scale: f64,
+    /// Stop compiling an exercise's crates after this many seconds (a compile-time loop).
+    #[arg(long, default_value_t = 120)]
+    build_timeout: u64,
+}
+
+fn timing_default() -> Timing {
+    Timing {
+        timeout_scale: 1.0,
+        build_timeout: 120,
+    }
+}
+
+impl Timing {
+    fn student(&self) -> grade::Options {
+        grade::Options {
+            build_timeout: std::time::Duration::from_secs(self.build_timeout),
+            ..grade::Options::student(self.timeout_scale)
+        }
+    }
 }
 
 fn positive(text: &str) -> Result<f64, String> {
@@ -140,6 +257,15 @@ fn positive(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix tool: output into a closed pipe (`| head`) ends the program quietly.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
@@ -150,16 +276,28 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // The sandbox launcher needs no curriculum, and must start fast.
+    match &cli.command {
+        Some(Command::SandboxExec { policy, program }) => {
+            sandbox::exec_main(policy, &program[0], &program[1..])
+        }
+        Some(Command::SandboxReport) => sandbox::report_main(),
+        _ => {}
+    }
     let paths = Paths::discover();
     let curriculum = Curriculum::load(&paths.curriculum())?;
     match cli.command.unwrap_or(Command::Status {
         exercises: PathBuf::from("exercises"),
-        timing: Timing { timeout_scale: 1.0 },
+        timing: Timing {
+            timeout_scale: 1.0,
+            build_timeout: 120,
+        },
     }) {
         Command::Status { exercises, timing } => {
             let dir = resolve_dir(&paths, &exercises)?;
             eprintln!("checking every exercise in {} …", dir.display());
-            let report = grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
+            let options = timing.student();
+            let report = grade::grade_dir(&paths, &curriculum, &dir, None, &options)?;
             report::print_table(&report, &curriculum);
             Ok(ExitCode::SUCCESS)
         }
@@ -176,13 +314,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let dir = resolve_dir(&paths, &exercises)?;
-            let mut report = grade::grade_dir(
-                &paths,
-                &curriculum,
-                &dir,
-                Some(&ex.slug),
-                timing.timeout_scale,
-            )?;
+            let mut options = timing.student();
+            // Text mode shows each test as it finishes; the details follow at the end.
+            let (tx, rx) = std::sync::mpsc::channel();
+            if !json {
+                options.listener = Some(tx);
+                options.quiet = true;
+                anstream::println!(
+                    "{}",
+                    anstyle::Style::new().bold().render().to_string()
+                        + &format!("Exercise {} · {} — {}", ex.id, ex.slug, ex.title)
+                        + &anstyle::Reset.render().to_string()
+                );
+            } else {
+                drop(tx);
+            }
+            let printer = std::thread::spawn(move || {
+                let mut streamed = 0;
+                for (_, t) in rx {
+                    anstream::println!("{}", report::test_line(&t));
+                    streamed += 1;
+                }
+                streamed
+            });
+            let graded = grade::grade_dir(&paths, &curriculum, &dir, Some(&ex.slug), &options);
+            drop(options);
+            let streamed = printer.join().unwrap_or(0);
+            let mut report = graded?;
             let passed = report
                 .exercises
                 .iter()
@@ -191,7 +349,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&mut report)?;
             } else {
                 for e in &report.exercises {
-                    report::print_exercise(e, all);
+                    // A cached result streamed nothing: list its tests now.
+                    let list = streamed == 0 && e.message.is_none();
+                    if list {
+                        for t in &e.tests {
+                            anstream::println!("{}", report::test_line(t));
+                        }
+                    }
+                    anstream::print!("{}", report::exercise(e, all, false));
                 }
             }
             Ok(if passed {
@@ -203,11 +368,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Grade {
             exercises,
             json,
+            insecure,
+            only,
+            submissions,
+            jobs,
+            extra_suite,
+            outputs,
             timing,
         } => {
+            let only = only
+                .map(|o| curriculum.find(&o).map(|e| e.slug.clone()))
+                .transpose()?;
+            let options = instructor_options(&timing, insecure)?;
+            let extras = extra_suite
+                .iter()
+                .map(|d| extra::ExtraSuite::load(&curriculum, d))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(dir) = submissions {
+                let dir = resolve_dir(&paths, &dir)?;
+                let mut class =
+                    class::grade_class(&paths, &curriculum, &dir, jobs, &options, &extras)?;
+                for s in &mut class.students {
+                    if let Some(r) = &mut s.report {
+                        strip_colour(r);
+                    }
+                }
+                write_class_outputs(&class, &curriculum, &outputs)?;
+                if json {
+                    let mut out = std::io::stdout().lock();
+                    serde_json::to_writer_pretty(&mut out, &class)?;
+                    writeln!(out)?;
+                } else {
+                    print!("{}", formats::class_summary(&class));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let dir = resolve_dir(&paths, &exercises)?;
             let mut report =
-                grade::grade_dir(&paths, &curriculum, &dir, None, timing.timeout_scale)?;
+                grade::grade_dir(&paths, &curriculum, &dir, only.as_deref(), &options)?;
+            extra::grade_extra(&paths, &dir, &extras, &options, &mut report)?;
+            strip_colour(&mut report);
+            write_single_outputs(&report, &outputs)?;
             if json {
                 print_json(&mut report)?;
             } else {
@@ -229,9 +430,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("Exercise {} ({}) is coming soon.", ex.id, ex.slug);
                 return Ok(ExitCode::SUCCESS);
             }
-            if level == 0 || level > ex.hints.len() {
-                bail!("{} has hint levels 1 to {}", ex.slug, ex.hints.len());
-            }
+            let mut state = state::State::load(&paths);
+            let level = match level {
+                Some(level) if level == 0 || level > ex.hints.len() => {
+                    bail!("{} has hint levels 1 to {}", ex.slug, ex.hints.len())
+                }
+                Some(level) => level,
+                None => state.next_hint(&ex.slug, ex.hints.len()),
+            };
+            state.save(&paths);
             println!(
                 "Hint {level} of {} for {}:\n\n{}",
                 ex.hints.len(),
@@ -240,12 +447,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             if level < ex.hints.len() {
                 println!(
-                    "\nStill stuck? `cargo checker hint {} --level {}`. The book: book/src/{}",
+                    "\nStill stuck? `cargo checker hint {}` again gives level {}. The book: book/src/{}",
                     ex.slug,
                     level + 1,
                     ex.chapter
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Solution {
+            exercise,
+            force,
+            exercises,
+        } => {
+            let ex = curriculum.find(&exercise)?;
+            if !ex.is_ready() {
+                bail!(
+                    "exercise {} ({}) is not part of the workbook yet",
+                    ex.id,
+                    ex.slug
+                );
+            }
+            if !force {
+                let dir = resolve_dir(&paths, &exercises)?;
+                let report = grade::grade_dir(
+                    &paths,
+                    &curriculum,
+                    &dir,
+                    Some(&ex.slug),
+                    &timing_default().student(),
+                )?;
+                if report
+                    .exercises
+                    .iter()
+                    .any(|e| e.status != ExerciseStatus::Passed)
+                {
+                    println!(
+                        "Exercise {} ({}) does not pass yet: the solution stays hidden until it \
+                         does (`cargo checker check {}`; `--force` shows it anyway).",
+                        ex.id, ex.slug, ex.slug
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let file = paths.solutions().join(&ex.dir).join("src").join("lib.rs");
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            println!(
+                "// The reference solution of exercise {} ({}): {}\n",
+                ex.id,
+                ex.slug,
+                file.display()
+            );
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Reset {
@@ -265,6 +519,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 vec![curriculum.find(exercise.as_deref().unwrap_or_default())?]
             };
             reset::reset(&paths, &dir, &chosen, yes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what } => {
+            let (dir, done) = match what {
+                ExportKind::Classroom { dir } => {
+                    export::classroom(&paths, &curriculum, &dir)?;
+                    (dir, "the classroom template")
+                }
+                ExportKind::Gradescope { dir } => {
+                    export::gradescope(&paths, &dir)?;
+                    (dir, "the Gradescope autograder kit")
+                }
+                ExportKind::GithubClassroom { dir } => {
+                    export::github_classroom(&paths, &dir)?;
+                    (dir, "the GitHub Classroom workflow")
+                }
+            };
+            println!("wrote {done} to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Mutants { exercises, diff } => {
@@ -297,6 +569,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("\nmutation scores:\n{}", lines.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
+        Command::SandboxExec { .. } | Command::SandboxReport => unreachable!("handled above"),
         Command::Book { write } => {
             book_tables::run(&paths, &curriculum, write)?;
             Ok(ExitCode::SUCCESS)
@@ -320,6 +593,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Instructor grading: the sandbox with every required layer, or `--insecure` on purpose.
+fn instructor_options(timing: &Timing, insecure: bool) -> Result<grade::Options> {
+    let missing = sandbox::layers().missing_for_grading();
+    if !missing.is_empty() && !insecure {
+        bail!(
+            "grading untrusted code needs these sandbox layers, which this system does not \
+             give:\n  - {}\nRun where they are available, or pass --insecure to grade without \
+             them (the report records which layers were in force).",
+            missing.join("\n  - ")
+        );
+    }
+    Ok(grade::Options {
+        sandbox: sandbox::usable(),
+        strict: missing.is_empty(),
+        // Every test gets its full time when grades are at stake.
+        fast_feedback: false,
+        ..timing.student()
+    })
+}
+
 /// A folder given on the command line: as given (relative to the current directory), else
 /// relative to the workbook root, so `--exercises solutions` works from anywhere.
 fn resolve_dir(paths: &Paths, dir: &Path) -> Result<PathBuf> {
@@ -333,16 +626,99 @@ fn resolve_dir(paths: &Paths, dir: &Path) -> Result<PathBuf> {
         .with_context(|| format!("resolving {}", found.display()))
 }
 
-/// Compiler messages are rendered with colour for terminals; JSON gets plain text.
-fn print_json(report: &mut GradeReport) -> Result<()> {
+/// Compiler messages are rendered with colour for terminals; files and JSON get plain text.
+fn strip_colour(report: &mut GradeReport) {
     for e in &mut report.exercises {
         if let Some(m) = &mut e.message {
             *m = anstream::adapter::strip_str(m).to_string();
+        }
+        for w in &mut e.warnings {
+            *w = anstream::adapter::strip_str(w).to_string();
         }
         for t in &mut e.tests {
             t.message = anstream::adapter::strip_str(&t.message).to_string();
         }
     }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The outputs of grading one submission.
+fn write_single_outputs(report: &GradeReport, o: &Outputs) -> Result<()> {
+    if let Some(dir) = &o.gradescope {
+        write_file(
+            &dir.join("results.json"),
+            &serde_json::to_string_pretty(&formats::gradescope(report))?,
+        )?;
+    }
+    if let Some(file) = &o.github_classroom {
+        write_file(file, &formats::github_classroom(report))?;
+    }
+    if let Some(dir) = &o.exercism {
+        write_file(
+            &dir.join("results.json"),
+            &serde_json::to_string_pretty(&formats::exercism(report))?,
+        )?;
+    }
+    if let Some(dir) = &o.json_dir {
+        write_file(
+            &dir.join("report.json"),
+            &serde_json::to_string_pretty(report)?,
+        )?;
+    }
+    Ok(())
+}
+
+/// The outputs of grading a class.
+fn write_class_outputs(
+    class: &class::ClassReport,
+    curriculum: &Curriculum,
+    o: &Outputs,
+) -> Result<()> {
+    for s in &class.students {
+        let Some(report) = &s.report else { continue };
+        if let Some(dir) = &o.json_dir {
+            write_file(
+                &dir.join(format!("{}.json", s.student)),
+                &serde_json::to_string_pretty(report)?,
+            )?;
+        }
+        if let Some(dir) = &o.gradescope {
+            write_file(
+                &dir.join(&s.student).join("results.json"),
+                &serde_json::to_string_pretty(&formats::gradescope(report))?,
+            )?;
+        }
+        if let Some(dir) = &o.exercism {
+            write_file(
+                &dir.join(&s.student).join("results.json"),
+                &serde_json::to_string_pretty(&formats::exercism(report))?,
+            )?;
+        }
+    }
+    if let Some(file) = &o.csv {
+        write_file(file, &formats::class_csv(class, curriculum)?)?;
+    }
+    if let Some(file) = &o.junit {
+        write_file(file, &formats::junit(class)?)?;
+    }
+    if let Some(file) = &o.html {
+        write_file(file, &html::class_page(class, curriculum))?;
+    }
+    if o.github_classroom.is_some() {
+        bail!("--github-classroom is for one submission (the classroom runs one per student)");
+    }
+    Ok(())
+}
+
+/// One JSON object on stdout.
+fn print_json(report: &mut GradeReport) -> Result<()> {
+    strip_colour(report);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, report)?;
     writeln!(out)?;

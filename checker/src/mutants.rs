@@ -89,7 +89,7 @@ pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
             continue;
         };
         let dir = paths
-            .target
+            .scratch
             .join("mutants")
             .join(&ex.slug)
             .join(n.to_string());
@@ -121,7 +121,15 @@ pub fn run(paths: &Paths, ex: &Exercise, show_diffs: bool) -> Result<Score> {
                 runs: 1,
             })
             .collect();
-        grade::evaluate(paths, &format!("mutants-{}", ex.slug), &targets, 1.0)
+        grade::evaluate(
+            paths,
+            &format!("mutants-{}", ex.slug),
+            &targets,
+            &grade::Options {
+                cache: false,
+                ..grade::Options::student(1.0)
+            },
+        )
     };
 
     let mut killed = 0;

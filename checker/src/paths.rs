@@ -10,24 +10,38 @@ pub struct Paths {
     pub root: PathBuf,
     /// Shared by every harness build (`target/checker`, or `$CHECKER_TARGET_DIR`).
     pub target: PathBuf,
+    /// Where this workbook's generated crates go (harness workspaces, variants, mutants):
+    /// `target` itself, or a folder of its own for a workbook given by `CHECKER_ROOT`, so two
+    /// copies can share one target directory (and its compiled dependencies) without mixing.
+    pub scratch: PathBuf,
 }
 
 impl Paths {
     pub fn discover() -> Self {
         // `CHECKER_ROOT` points the checker at another copy of the workbook (the tests use
         // it to prove that nothing a student does to `exercises/` changes `verify`).
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the checker crate lives one level below the workbook root")
+            .to_path_buf();
         let root = std::env::var_os("CHECKER_ROOT")
             .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .parent()
-                    .expect("the checker crate lives one level below the workbook root")
-                    .to_path_buf()
-            });
+            .unwrap_or_else(|| built_from.clone());
         let target = std::env::var_os("CHECKER_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target").join("checker"));
-        Paths { root, target }
+        let scratch = if root == built_from {
+            target.clone()
+        } else {
+            target
+                .join("roots")
+                .join(short_hash(&root.to_string_lossy()))
+        };
+        Paths {
+            root,
+            target,
+            scratch,
+        }
     }
 
     pub fn curriculum(&self) -> PathBuf {

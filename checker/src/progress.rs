@@ -16,10 +16,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new() -> Self {
+    pub fn new(quiet: bool) -> Self {
         Progress {
             terminal: std::io::stderr().is_terminal(),
-            quiet: std::env::var_os("CHECKER_QUIET").is_some(),
+            quiet: quiet || std::env::var_os("CHECKER_QUIET").is_some(),
         }
     }
 
@@ -45,6 +45,7 @@ impl Progress {
             bar,
             start: Instant::now(),
             count: std::cell::Cell::new(0),
+            quiet: self.quiet,
         }
     }
 
@@ -68,17 +69,12 @@ impl Progress {
     }
 }
 
-impl Default for Progress {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// Ticks while cargo compiles.
 pub struct BuildBar {
     bar: Option<ProgressBar>,
     start: Instant,
     count: std::cell::Cell<usize>,
+    quiet: bool,
 }
 
 impl BuildBar {
@@ -94,7 +90,7 @@ impl BuildBar {
             bar.finish_and_clear();
         }
         let secs = self.start.elapsed().as_secs_f64();
-        if secs > 5.0 && std::env::var_os("CHECKER_QUIET").is_none() {
+        if secs > 5.0 && !self.quiet {
             eprintln!("checker: built in {secs:.0}s");
         }
     }

@@ -1,11 +1,21 @@
 //! Human output: the progress table, one exercise's test results, and the next step.
 //! (Machine output is the `GradeReport` itself, printed as JSON.)
 
-use anstream::println;
 use anstyle::{AnsiColor, Style};
+use std::fmt::Write as _;
 
 use crate::curriculum::Curriculum;
-use crate::grade::{Diagnosis, ExerciseReport, ExerciseStatus, GradeReport};
+use crate::grade::{Diagnosis, ExerciseReport, ExerciseStatus, GradeReport, TestReport};
+
+/// `writeln!` into the function's `out` buffer (a report is built, then printed at once).
+macro_rules! outln {
+    ($out:ident) => {{
+        let _ = writeln!($out);
+    }};
+    ($out:ident, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -28,7 +38,13 @@ fn status_text(e: &ExerciseReport) -> (Style, String) {
 
 /// The progress table for `cargo checker` with no arguments.
 pub fn print_table(report: &GradeReport, curriculum: &Curriculum) {
-    println!(
+    anstream::print!("{}", table(report, curriculum));
+}
+
+pub fn table(report: &GradeReport, curriculum: &Curriculum) -> String {
+    let mut out = String::new();
+    outln!(
+        out,
         "{BOLD} #  exercise     title                            status               points{BOLD:#}"
     );
     for e in &report.exercises {
@@ -38,21 +54,29 @@ pub fn print_table(report: &GradeReport, curriculum: &Curriculum) {
         } else {
             format!("{}/{}", e.score, e.max_score)
         };
-        println!(
+        outln!(
+            out,
             "{:>2}  {:<12} {:<32} {style}{:<20}{style:#} {points:>6}",
-            e.id, e.slug, e.title, status
+            e.id,
+            e.slug,
+            e.title,
+            status
         );
     }
-    println!(
+    outln!(
+        out,
         "{BOLD}Total: {}/{} points{BOLD:#}",
-        report.score, report.max_score
+        report.score,
+        report.max_score
     );
-    println!();
-    print_next_step(report, curriculum);
+    outln!(out);
+    out.push_str(&next_step(report, curriculum));
+    out
 }
 
 /// The one thing to do next.
-pub fn print_next_step(report: &GradeReport, curriculum: &Curriculum) {
+pub fn next_step(report: &GradeReport, curriculum: &Curriculum) -> String {
+    let mut out = String::new();
     let next = report.exercises.iter().find(|e| {
         !matches!(
             e.status,
@@ -72,13 +96,34 @@ pub fn print_next_step(report: &GradeReport, curriculum: &Curriculum) {
                 .find(&e.slug)
                 .map(|x| (x.dir.as_str(), x.chapter.as_str()))
                 .unwrap_or_default();
-            println!(
+            outln!(
+                out,
                 "{BOLD}Next:{BOLD:#} exercise {} ({}) — {why}.\n  Read book/src/{chapter}, edit exercises/{dir}/src/lib.rs, run `cargo checker check {}`",
-                e.id, e.slug, e.slug
+                e.id,
+                e.slug,
+                e.slug
             );
         }
-        None => println!("{GREEN}Every available exercise passes.{GREEN:#} More are coming soon."),
+        None if report
+            .exercises
+            .iter()
+            .any(|e| e.status == ExerciseStatus::ComingSoon) =>
+        {
+            outln!(
+                out,
+                "{GREEN}Every available exercise passes.{GREEN:#} More are coming soon."
+            )
+        }
+        None => outln!(
+            out,
+            "{GREEN}All {} exercises pass: you have built every pool of the workbook.{GREEN:#}\n  \
+             Next: compare your pools with the references (`cargo checker solution <exercise>`), \
+             measure them (`cargo checker bench <exercise>`), and read the book's closing \
+             chapters.",
+            report.exercises.len()
+        ),
     }
+    out
 }
 
 /// How many failures, and warnings, are shown in full unless `--all` is given.
@@ -102,42 +147,66 @@ fn diagnosis_label(d: Option<Diagnosis>) -> &'static str {
 /// Every test of one exercise, then the failures in full, most conclusive first (all of them
 /// with `all`, else the first few).
 pub fn print_exercise(e: &ExerciseReport, all: bool) {
-    println!("{BOLD}Exercise {} · {} — {}{BOLD:#}", e.id, e.slug, e.title);
-    if let Some(message) = &e.message {
-        let (style, status) = status_text(e);
-        println!("{style}{status}{style:#}\n");
-        println!("{message}");
-        return;
-    }
-    for t in &e.tests {
-        let (mark, style) = if t.passed() {
-            ("✓", GREEN)
-        } else {
-            ("✗", RED)
-        };
-        let status = if t.passed() {
-            String::new()
-        } else {
-            format!("  [{}]", t.status.as_str())
-        };
-        println!(
-            "  {style}{mark}{style:#} {:<44} {DIM}{:<7} {} pt{}{DIM:#}{RED}{status}{RED:#}",
-            t.name,
-            t.kind.label(),
-            t.max_score,
-            if t.max_score == 1 { "" } else { "s" },
+    anstream::print!("{}", exercise(e, all, true));
+}
+
+/// One test's line of the list.
+pub fn test_line(t: &TestReport) -> String {
+    let (mark, style) = if t.passed() {
+        ("✓", GREEN)
+    } else {
+        ("✗", RED)
+    };
+    let status = if t.passed() {
+        String::new()
+    } else {
+        format!("  [{}]", t.status.as_str())
+    };
+    format!(
+        "  {style}{mark}{style:#} {:<44} {DIM}{:<7} {} pt{}{DIM:#}{RED}{status}{RED:#}",
+        t.name,
+        t.kind.label(),
+        t.max_score,
+        if t.max_score == 1 { "" } else { "s" },
+    )
+}
+
+/// The text of [`print_exercise`]; without `list`, the failures and the score only (the
+/// tests' lines were shown as they finished).
+pub fn exercise(e: &ExerciseReport, all: bool, list: bool) -> String {
+    let mut out = String::new();
+    if list || e.message.is_some() {
+        outln!(
+            out,
+            "{BOLD}Exercise {} · {} — {}{BOLD:#}",
+            e.id,
+            e.slug,
+            e.title
         );
     }
+    if let Some(message) = &e.message {
+        let (style, status) = status_text(e);
+        outln!(out, "{style}{status}{style:#}\n");
+        outln!(out, "{message}");
+        return out;
+    }
+    if list {
+        for t in &e.tests {
+            outln!(out, "{}", test_line(t));
+        }
+    }
     if !e.warnings.is_empty() {
-        println!(
+        outln!(
+            out,
             "\n{YELLOW}The compiler warns about your crate (warnings often point at the bug):{YELLOW:#}"
         );
         let shown = if all { e.warnings.len() } else { SHOWN };
         for w in e.warnings.iter().take(shown) {
-            println!("{}", w.trim_end());
+            outln!(out, "{}", w.trim_end());
         }
         if e.warnings.len() > shown {
-            println!(
+            outln!(
+                out,
                 "{DIM}… and {} more warnings{DIM:#}",
                 e.warnings.len() - shown
             );
@@ -163,30 +232,35 @@ pub fn print_exercise(e: &ExerciseReport, all: bool) {
         let same = printed.iter().find(|(f, _)| *f == finding(&t.message));
         match same {
             Some((_, first)) if t.diagnosis.is_some_and(|d| d != Diagnosis::Assertion) => {
-                println!("\n{header}\nThe same finding as `{first}` above.");
+                outln!(out, "\n{header}\nThe same finding as `{first}` above.");
             }
             _ => {
-                println!("\n{header}\n{}", t.message);
+                outln!(out, "\n{header}\n{}", t.message);
                 printed.push((finding(&t.message), t.name.as_str()));
             }
         }
     }
     if failed.len() > shown {
-        println!(
+        outln!(
+            out,
             "\n{DIM}… and {} more failing tests (`cargo checker check {} --all` shows every one){DIM:#}",
             failed.len() - shown,
             e.slug
         );
     }
     let (style, status) = status_text(e);
-    println!(
+    outln!(
+        out,
         "\n{BOLD}Score:{BOLD:#} {}/{} points · {style}{status}{style:#}",
-        e.score, e.max_score
+        e.score,
+        e.max_score
     );
     if e.status != ExerciseStatus::Passed {
-        println!(
-            "{DIM}Stuck? `cargo checker hint {}` gives a nudge (`--level 2` and `3` say more).{DIM:#}",
+        outln!(
+            out,
+            "{DIM}Stuck? `cargo checker hint {}` gives a nudge (ask again for more).{DIM:#}",
             e.slug
         );
     }
+    out
 }

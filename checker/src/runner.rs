@@ -2,7 +2,7 @@
 //! completion record alone (see `testkit::harness`): exit codes and printed text prove
 //! nothing, because student code can produce both.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -43,42 +43,112 @@ const KEEP: usize = 64 * 1024;
 /// Longest line scanned for a record.
 const MAX_LINE: usize = 1024 * 1024;
 
-pub fn run_test(exe: &Path, harness_name: &str, timeout: Duration) -> Result<Run> {
+/// How a test process is started.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Run inside the sandbox (see `sandbox`); otherwise only a process group of its own.
+    pub sandbox: bool,
+    /// Refuse to give a verdict unless the test thread could be confined (instructors).
+    pub require_confinement: bool,
+    /// Where each test gets a scratch folder of its own (the only place it may write).
+    pub scratch_root: std::path::PathBuf,
+}
+
+/// How long readers of a finished test's output are waited for before they are abandoned
+/// (a process that escaped could hold a pipe open for ever).
+const GRACE: Duration = Duration::from_millis(500);
+
+pub fn run_test(
+    exe: &Path,
+    harness_name: &str,
+    timeout: Duration,
+    settings: &Settings,
+) -> Result<Run> {
     let nonce = new_nonce()?;
-    let start = Instant::now();
-    let mut child = Command::new(exe)
-        .args(["--run", harness_name])
-        // A clean environment: no LOOM_* caps that would end a model early.
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::piped())
+    let scratch = settings
+        .scratch_root
+        .join(format!("{}-{}", std::process::id(), &nonce[..12]));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let scratch_arg = scratch.to_string_lossy().into_owned();
+    let mut args = vec![
+        "--run",
+        harness_name,
+        "--verdict",
+        "--scratch",
+        &scratch_arg,
+    ];
+    if settings.require_confinement {
+        args.push("--require-confinement");
+    }
+    let mut cmd = if settings.sandbox {
+        let cpu = timeout.as_secs() + 2;
+        crate::sandbox::command(
+            &crate::sandbox::Policy::test(exe, &scratch, cpu),
+            exe,
+            &args,
+        )
+    } else {
+        let mut cmd = Command::new(exe);
+        cmd.args(&args)
+            // A clean environment: no LOOM_* caps that would end a model early.
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_BACKTRACE", "0");
+        cmd
+    };
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    let channel = verdict::Channel::new()?;
+    channel.attach(&mut cmd);
+
+    let start = Instant::now();
+    let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", exe.display()))?;
-    {
-        let mut stdin = child.stdin.take().expect("piped");
-        // The test may already be gone; that is its outcome, not the checker's error.
-        let _ = writeln!(stdin, "{nonce}");
-    }
+    let group = child.id();
+    let verdict_in = channel.after_spawn(&nonce)?;
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
-    let out_nonce = nonce.clone();
-    let out_reader = thread::spawn(move || scan(stdout, Some(&out_nonce)));
-    let err_reader = thread::spawn(move || scan(stderr, None));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = |tx: std::sync::mpsc::Sender<(u8, String, Option<Record>)>,
+                  which: u8,
+                  stream: Box<dyn Read + Send>,
+                  nonce: Option<String>| {
+        thread::spawn(move || {
+            let (text, record) = scan(stream, nonce.as_deref());
+            let _ = tx.send((which, text, record));
+        })
+    };
+    reader(tx.clone(), 0, Box::new(verdict_in), Some(nonce.clone()));
+    reader(tx.clone(), 1, Box::new(stdout), None);
+    reader(tx, 2, Box::new(stderr), None);
 
     let status = match child.wait_timeout(timeout).context("waiting for a test")? {
         Some(status) => Some(status),
         None => {
+            kill_group(group);
             let _ = child.kill();
             let _ = child.wait();
             None
         }
     };
+    // Whatever the test started is stopped with it.
+    kill_group(group);
     let elapsed = start.elapsed();
-    let (_, record) = out_reader.join().unwrap_or_default();
-    let (stderr, _) = err_reader.join().unwrap_or_default();
+    let mut record = None;
+    let mut stderr_text = String::new();
+    let deadline = Instant::now() + GRACE;
+    for _ in 0..3 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((0, _, r)) => record = r,
+            Ok((2, text, _)) => stderr_text = text,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     let outcome = match (status, record) {
         // The test had already failed, then hung while unwinding (typically dropping a pool
         // whose jobs were still blocked): the failure is the news, not the hang.
@@ -94,7 +164,7 @@ pub fn run_test(exe: &Path, harness_name: &str, timeout: Duration) -> Result<Run
         },
         (Some(status), None) => Outcome::NoRecord {
             exit: describe_exit(status),
-            stderr,
+            stderr: stderr_text,
         },
     };
     Ok(Run { outcome, elapsed })
@@ -104,6 +174,99 @@ fn new_nonce() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a nonce: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Kills a test's whole process group (the test started it as its own leader).
+fn kill_group(leader: u32) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(leader) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    #[cfg(not(unix))]
+    let _ = leader;
+}
+
+/// The verdict pipe (fd 3 in the test) and the nonce pipe (fd 4), set up around a spawn.
+mod verdict {
+    use std::process::Command;
+
+    use anyhow::{Context, Result};
+
+    #[cfg(unix)]
+    pub struct Channel {
+        verdict: (std::os::fd::OwnedFd, std::os::fd::OwnedFd),
+        nonce: (std::os::fd::OwnedFd, std::os::fd::OwnedFd),
+    }
+
+    #[cfg(unix)]
+    impl Channel {
+        pub fn new() -> Result<Self> {
+            // Close-on-exec: the child gets only the ends dup'ed onto fds 3 and 4.
+            let pipe = || {
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .context("creating a pipe for a test")
+            };
+            Ok(Channel {
+                verdict: pipe()?,
+                nonce: pipe()?,
+            })
+        }
+
+        /// In the child: the verdict pipe's write end as fd 3, the nonce pipe's read end as
+        /// fd 4, and a process group of its own.
+        pub fn attach(&self, cmd: &mut Command) {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            let verdict = self.verdict.1.as_raw_fd();
+            let nonce = self.nonce.0.as_raw_fd();
+            // SAFETY: between fork and exec this only calls dup2 and setpgid, which are
+            // async-signal-safe, and allocates nothing.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc_dup2(verdict, 3) < 0 || libc_dup2(nonce, 4) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    nix::unistd::setpgid(
+                        nix::unistd::Pid::from_raw(0),
+                        nix::unistd::Pid::from_raw(0),
+                    )
+                    .map_err(std::io::Error::from)?;
+                    Ok(())
+                });
+            }
+        }
+
+        /// In the parent, after the spawn: sends the nonce and keeps only the verdict's read end.
+        pub fn after_spawn(self, nonce: &str) -> Result<std::fs::File> {
+            use std::io::Write;
+            let Channel {
+                verdict,
+                nonce: (nonce_read, nonce_write),
+            } = self;
+            drop(verdict.1);
+            drop(nonce_read);
+            let mut w = std::fs::File::from(nonce_write);
+            // The test may already be gone; that is its outcome, not the checker's error.
+            let _ = w.write_all(nonce.as_bytes());
+            drop(w);
+            Ok(std::fs::File::from(verdict.0))
+        }
+    }
+
+    #[cfg(unix)]
+    fn libc_dup2(from: i32, to: i32) -> i32 {
+        use std::os::fd::{BorrowedFd, OwnedFd};
+        // SAFETY: `from` is open for the duration of the spawn; dup2 onto 3 and 4, which the
+        // child owns from then on (forgotten, so nothing here closes them).
+        let from = unsafe { BorrowedFd::borrow_raw(from) };
+        let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(to) };
+        let ok = nix::unistd::dup2(from, &mut target).is_ok();
+        std::mem::forget(target);
+        if ok { 0 } else { -1 }
+    }
 }
 
 /// Reads a stream to its end, keeping its first `KEEP` bytes as text and, with a nonce,

@@ -2,10 +2,10 @@
 //! stands. Each is serialised to the same snake_case strings the `--json` record has always
 //! used; scoring and ordering are decided from these types, never from message text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How one test ended (`tests[].status` in the JSON).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum TestStatus {
     Passed,
@@ -41,7 +41,7 @@ impl std::fmt::Display for TestStatus {
 }
 
 /// What a failure proves (`tests[].diagnosis` in the JSON), most conclusive first.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Diagnosis {
     /// Loom found an interleaving in which every live thread is blocked.
@@ -65,7 +65,7 @@ pub enum Diagnosis {
 }
 
 /// Where an exercise stands (`exercises[].status` in the JSON).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ExerciseStatus {
     /// Every test passed.

@@ -86,7 +86,16 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
     } else {
         format!("verify-{}", only.join("-"))
     };
-    let reports = grade::evaluate(paths, &key, &targets, 1.0)?;
+    let reports = grade::evaluate(
+        paths,
+        &key,
+        &targets,
+        &grade::Options {
+            cache: false,
+            fast_feedback: false,
+            ..grade::Options::student(1.0)
+        },
+    )?;
 
     for ((target, role), report) in targets.iter().zip(&roles).zip(&reports) {
         let ex = target.exercise;
@@ -282,7 +291,7 @@ fn check_spec(paths: &Paths, ex: &Exercise) -> Result<Vec<String>> {
 
 /// The shipped stub as a crate folder (`target/checker/pristine/<slug>/src/lib.rs`).
 fn pristine_crate(paths: &Paths, ex: &Exercise) -> Result<PathBuf> {
-    let dir = paths.target.join("pristine").join(&ex.slug);
+    let dir = paths.scratch.join("pristine").join(&ex.slug);
     let stub = paths.pristine_stub(&ex.slug);
     let text = fs::read_to_string(&stub).with_context(|| format!("reading {}", stub.display()))?;
     fs::create_dir_all(dir.join("src"))?;
@@ -341,7 +350,7 @@ fn variant_crate(paths: &Paths, ex: &Exercise, name: &str) -> Result<PathBuf> {
         .context("the patch names no file")?;
     let file = file.trim_start_matches("b/").trim_start_matches("a/");
     let solution = paths.solutions().join(&ex.dir);
-    let out = paths.target.join("variants").join(&ex.slug).join(name);
+    let out = paths.scratch.join("variants").join(&ex.slug).join(name);
     copy_src(&solution.join("src"), &out.join("src"))?;
     let original = fs::read_to_string(solution.join(file))
         .with_context(|| format!("reading {file} of the solution"))?;

@@ -7,6 +7,7 @@
 //! * [`time`] — tokio runtimes with a paused clock (feature `tokio`).
 
 pub mod check;
+pub mod confine;
 pub mod gate;
 pub mod harness;
 #[cfg(feature = "loom")]
