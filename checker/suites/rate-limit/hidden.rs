@@ -340,12 +340,12 @@ pub fn bucket_never_drifts() {
          {} (at most one may still be waiting): fractions of a token were lost",
         allowed(7, 1, end)
     );
-    // Many periods: a hundred thousand tokens back to back, each taken the moment it is due.
+    // Many periods: twenty thousand tokens back to back, each taken the moment it is due.
     for rate in [3, 7, 1_000_003] {
         let mut b = bucket(rate, 2);
         assert_eq!(drain(&mut b, Duration::ZERO), 2);
         let mut now = Duration::ZERO;
-        for k in 1..=100_000u64 {
+        for k in 1..=20_000u64 {
             match b.try_acquire(now) {
                 Err(wait) => now += wait,
                 Ok(()) => panic!("rate {rate}: token {k} was granted at {now:?}, before it was due"),
@@ -763,14 +763,15 @@ pub fn pool_limiter_is_not_held_while_a_job_runs() {
     let both = Arrivals::new();
     let b = both.clone();
     let rig = Rig::with_hook(2, 4, 1, 2, move |id, limiter| {
-        b.arrive();
         if id == 0 {
+            b.arrive();
             b.wait_for(2);
         } else {
             let _ = limiter.available();
             limiter
                 .set_rate(5)
                 .expect("a job may change the rate (adaptive limiting)");
+            b.arrive();
         }
     });
     rig.submit_all(0..2);
@@ -790,7 +791,9 @@ pub fn pool_job_can_adapt_the_rate() {
             limiter.set_rate(slower).expect("a valid rate");
         }
     });
-    rig.submit_all(0..5);
+    rig.submit_all(0..1);
+    rig.clock.0.wait_until("job 0 to start", |q| q.marks >= 1);
+    rig.submit_all(1..5);
     rig.expect_quiet(2, 1, "job 0 started at 0 and halved the rate");
     rig.clock.0.set(250 * MS);
     rig.expect_quiet(2, 1, "at 250 ms: at the halved rate (2/s) the next token is due at 500 ms");
@@ -907,16 +910,19 @@ pub fn pool_shutdown_hands_back_what_never_started() {
     // The clock stands still: shutdown must wake the sleepers itself.
     let back = rig.shutdown();
     let started = rig.started_ids();
-    assert_eq!(started, BTreeSet::from([0]), "no job starts at shutdown");
+    assert_eq!(started.len(), 1, "no job starts at shutdown: {started:?} started");
+    let mut all: Vec<u64> = back.iter().copied().chain(started.iter().copied()).collect();
+    all.sort_unstable();
     assert_eq!(
-        back,
-        (1..7).collect::<Vec<_>>(),
+        all,
+        (0..7).collect::<Vec<_>>(),
         "LOST JOBS: shutdown must hand back every job that never started — the two in the \
-         workers' hands and the four queued — and nothing else"
+         workers' hands and the four queued — and nothing else. It returned {back:?}; \
+         {started:?} had started"
     );
     assert_eq!(
         check::drain_closed(&rig.results),
-        vec![0],
+        started.into_iter().collect::<Vec<_>>(),
         "the one job that ran delivered its result"
     );
     assert_eq!(
@@ -976,7 +982,11 @@ pub fn pool_drop_joins_every_worker() {
         1,
         "after drop a worker still holds the job function: drop must join every worker"
     );
-    assert_eq!(check::drain_closed(&rig.results), vec![0]);
+    assert_eq!(
+        check::drain_closed(&rig.results).len(),
+        1,
+        "the one job that started delivered its result, and the stream ended"
+    );
     assert_eq!(exits.exited(), exits.enlisted(), "every worker thread has ended");
 }
 
