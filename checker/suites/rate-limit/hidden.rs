@@ -1024,9 +1024,25 @@ pub fn pool_with_no_worker_left_hands_jobs_back() {
         "no worker is left: submit must hand the job back, not queue it for nobody"
     );
     match rig.pool().try_submit(8) {
-        Err(TrySubmitError::Closed(8)) => {}
+        Err(e @ TrySubmitError::Closed(8)) => {
+            assert_eq!(e.into_inner(), 8, "into_inner() gives back the very job");
+        }
         other => panic!("no worker is left: try_submit must return Err(Closed(8)), got {other:?}"),
     }
+}
+
+pub fn pool_results_are_unbounded() {
+    // Nobody reads while 100 000 jobs run: a results buffer bounded anywhere below that stops
+    // the worker, then the queue fills, then submit waits for ever.
+    const JOBS: u64 = 100_000;
+    let rig = Rig::new(1, 16, u32::MAX, u32::MAX);
+    rig.submit_all(0..JOBS);
+    let got: Vec<u64> = rig.results.iter().take(JOBS as usize).collect();
+    assert_eq!(
+        got,
+        (0..JOBS).collect::<Vec<_>>(),
+        "one worker delivers every result, in the order the jobs finished"
+    );
 }
 
 pub fn pool_zero_workers_rejected() {

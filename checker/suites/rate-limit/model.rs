@@ -112,12 +112,10 @@ pub fn loom_waiting_workers_share_one_token() {
              token under the lock: the other worker may have taken it first.",
             q.marks
         );
-        clock.0.set(2 * SEC);
-        clock.0.wait_until("the last job to start", |q| q.marks >= 2);
-        assert_eq!(pool.shutdown(), Vec::<u8>::new(), "every job ran");
-        let mut starts: Vec<Duration> = results.try_iter().map(|(_, t)| t).collect();
-        starts.sort_unstable();
-        assert_eq!(starts, vec![SEC, 2 * SEC], "one job per token");
+        // The other job never got a token: shutdown hands it back.
+        assert_eq!(pool.shutdown().len(), 1, "the job still waiting comes back");
+        let starts: Vec<Duration> = results.try_iter().map(|(_, t)| t).collect();
+        assert_eq!(starts, vec![SEC], "one job per token");
     });
 }
 
