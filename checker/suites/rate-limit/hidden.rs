@@ -17,8 +17,8 @@ use std::thread;
 use std::time::Duration;
 
 use rate_limit::{
-    AsyncRateLimiter, Clock, LimitError, Limits, PoolError, RateLimitedPool, RateLimiter,
-    TokenBucket, TrySubmitError,
+    AsyncRateLimiter, Clock, LimitError, Limits, ManualClock, PoolError, RateLimitedPool,
+    RateLimiter, TokenBucket, TrySubmitError,
 };
 use testkit::check;
 use testkit::clock::TestClock;
@@ -692,6 +692,54 @@ pub fn limiter_set_rate_wakes_waiters() {
     assert_eq!(done.load(Ordering::SeqCst), 2);
 }
 
+pub fn manual_clock_drives_a_limiter() {
+    // The given ManualClock keeps the Clock contract...
+    let clock = ManualClock::new();
+    assert_eq!(clock.now(), Duration::ZERO, "a new ManualClock reads zero");
+    clock.advance(3 * MS);
+    assert_eq!(clock.now(), 3 * MS);
+    assert_eq!(clock.wakes(), 0);
+    clock.wake();
+    assert_eq!(clock.wakes(), 1, "wakes() counts wake() calls");
+    clock.sleep_until(SEC, 0); // a wake since `seen`: returns at once
+    clock.sleep_until(MS, 1); // the deadline has passed: returns at once
+    // ...and a limiter on it sleeps and wakes with it.
+    let l = Arc::new(RateLimiter::new(limits(1, 1), clock.clone()).expect("valid"));
+    l.acquire();
+    let waiter = {
+        let l = Arc::clone(&l);
+        thread::spawn(move || l.acquire())
+    };
+    assert_eq!(l.set_rate(10), Ok(()));
+    clock.advance(100 * MS);
+    waiter
+        .join()
+        .expect("acquire() on a ManualClock returns once the clock reaches the token");
+    assert_eq!(l.available(), 0);
+}
+
+pub fn errors_explain_themselves() {
+    let texts = [
+        LimitError::ZeroRate.to_string(),
+        LimitError::ZeroBurst.to_string(),
+        PoolError::NoWorkers.to_string(),
+        TrySubmitError::Full(1).to_string(),
+        TrySubmitError::Closed(1).to_string(),
+    ];
+    for t in &texts {
+        assert!(!t.is_empty(), "every error has a message (Display)");
+    }
+    let distinct: BTreeSet<&String> = texts.iter().collect();
+    assert_eq!(distinct.len(), texts.len(), "each error says something else: {texts:?}");
+    let _: &dyn std::error::Error = &LimitError::ZeroRate;
+    assert_eq!(TrySubmitError::Full(5).into_inner(), 5, "into_inner() of Full");
+    // And an error from the code under test, so this fails until it exists.
+    assert_eq!(
+        TokenBucket::new(limits(0, 1), Duration::ZERO).err(),
+        Some(LimitError::ZeroRate)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // RateLimitedPool.
 
@@ -735,26 +783,34 @@ pub fn pool_starts_exactly_burst_plus_rate_t() {
 }
 
 pub fn pool_takes_the_job_before_the_token() {
-    // Three idle workers, rate 1, burst 1. Nothing to do for two seconds: a worker that took a
-    // token before it had a job would be holding one now, and three jobs would start at once.
-    let (workers, rate, burst) = (3, 1, 1);
-    let rig = Rig::new(workers, 8, rate, burst);
+    // One worker, rate 1/s, burst 1, a hand-off queue (0 places): `try_submit` succeeds only
+    // while the worker waits for a job. Job 0 takes the only token. Then the clock stands
+    // still: a worker that goes for its next token before it has a job sleeps on the clock
+    // holding nothing, and would carry that token to whatever job comes next.
+    let (rate, burst) = (1, 1);
+    let rig = Rig::new(1, 0, rate, burst);
+    rig.submit_all(0..1);
+    rig.clock.0.wait_until("job 0 to start", |q| q.marks >= 1);
+    let mut job = 1;
+    loop {
+        match rig.pool().try_submit(job) {
+            Ok(()) => break,
+            Err(TrySubmitError::Full(back)) => job = back,
+            Err(other) => panic!("try_submit on a pool with a worker: {other:?}"),
+        }
+        assert_eq!(
+            rig.clock.0.asleep(),
+            0,
+            "TOKEN BEFORE JOB: the only worker, with no job in hand (job 0 done, job 1 not \
+             taken), went to sleep on the clock waiting for a token. A worker must take a job \
+             first and only then a token: a token taken while it waits for a job is carried \
+             into the future, and after a quiet spell more than `burst` jobs start at once"
+        );
+        thread::yield_now();
+    }
+    rig.expect_quiet(1, 1, "the worker took job 1 and waits for its token");
     rig.clock.0.set(SEC);
-    rig.clock.0.set(2 * SEC);
-    rig.clock.0.set(3 * SEC);
-    rig.submit_all(0..3);
-    let q = rig.clock.0.wait_until("the three jobs to start or wait for a token", |q| {
-        q.marks + q.asleep >= 3
-    });
-    assert_eq!(
-        q.marks, 1,
-        "HOARDED TOKENS: after an idle spell, 3 jobs arrived at once and {} started, but the \
-         bucket (burst 1) held one token. Idle workers must take a job first and only then a \
-         token: a token taken while waiting for a job lets more than `burst` jobs start later",
-        q.marks
-    );
-    rig.clock.0.set(4 * SEC);
-    rig.expect_quiet(1, 2, "4 s: the second job");
+    rig.clock.0.wait_until("job 1 to start at 1 s", |q| q.marks >= 2);
     check_windows(&rig.start_times(), rate, burst, "jobs started");
 }
 
