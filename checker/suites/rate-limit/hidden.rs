@@ -1091,9 +1091,14 @@ pub fn pool_results_are_unbounded() {
     // Nobody reads while 100 000 jobs run: a results buffer bounded anywhere below that stops
     // the worker, then the queue fills, then submit waits for ever.
     const JOBS: u64 = 100_000;
-    let rig = Rig::new(1, 16, u32::MAX, u32::MAX);
-    rig.submit_all(0..JOBS);
-    let got: Vec<u64> = rig.results.iter().take(JOBS as usize).collect();
+    let clock = Clk::default();
+    let (pool, results) = RateLimitedPool::new(1, 16, limiter(u32::MAX, u32::MAX, &clock), |n| n)
+        .expect("valid pool");
+    for id in 0..JOBS {
+        pool.submit(id)
+            .unwrap_or_else(|_| panic!("submit({id}) was refused by a pool with a worker"));
+    }
+    let got: Vec<u64> = results.iter().take(JOBS as usize).collect();
     assert_eq!(
         got,
         (0..JOBS).collect::<Vec<_>>(),

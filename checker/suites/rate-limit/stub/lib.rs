@@ -448,8 +448,10 @@ impl<J, C: Clock> Drop for RateLimitedPool<J, C> {
 /// The limiter for async code, on tokio's clock: `limiter.acquire().await`.
 ///
 /// Time is `tokio::time::Instant` since the limiter was made, so tests run it with a paused
-/// clock and `tokio::time::advance`. `AsyncRateLimiter` is `Send + Sync`; share it through an
-/// `Arc`. Its lock (if it has one) is never held across an `.await`.
+/// clock and `tokio::time::advance`. tokio's timers count whole milliseconds, so a task waiting
+/// for a token due at 333.3 ms wakes at 334 ms (the suite uses rates whose tokens fall on whole
+/// milliseconds). `AsyncRateLimiter` is `Send + Sync`; share it through an `Arc`. Its lock (if it
+/// has one) is never held across an `.await`.
 pub struct AsyncRateLimiter {
     // TODO: replace this placeholder with the fields your limiter needs (a bucket behind a
     // lock, the instant it started, and a way to wake waiting tasks on a rate change).
