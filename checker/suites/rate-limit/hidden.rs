@@ -47,8 +47,9 @@ fn allowed(rate: u32, burst: u32, t: Duration) -> u128 {
 }
 
 fn bucket(rate: u32, burst: u32) -> TokenBucket {
-    TokenBucket::new(limits(rate, burst), Duration::ZERO)
-        .unwrap_or_else(|e| panic!("rate {rate}, burst {burst} is a valid limit, but new said: {e}"))
+    TokenBucket::new(limits(rate, burst), Duration::ZERO).unwrap_or_else(|e| {
+        panic!("rate {rate}, burst {burst} is a valid limit, but new said: {e}")
+    })
 }
 
 /// Takes every token there is at `now`; returns how many.
@@ -56,7 +57,10 @@ fn drain(bucket: &mut TokenBucket, now: Duration) -> u32 {
     let mut n = 0;
     while bucket.try_acquire(now).is_ok() {
         n += 1;
-        assert!(n <= 1 << 20, "try_acquire never refuses: the bucket is unbounded");
+        assert!(
+            n <= 1 << 20,
+            "try_acquire never refuses: the bucket is unbounded"
+        );
     }
     n
 }
@@ -137,13 +141,14 @@ impl Rig {
         let limiter = limiter(rate, burst, &clock);
         let starts = Arc::new(Mutex::new(Vec::new()));
         let (c, s, l) = (clock.clone(), Arc::clone(&starts), Arc::clone(&limiter));
-        let (pool, results) = RateLimitedPool::new(workers, queue, Arc::clone(&limiter), move |id| {
-            s.lock().unwrap().push((id, c.0.peek()));
-            c.0.mark();
-            hook(id, &l);
-            id
-        })
-        .unwrap_or_else(|e| panic!("a pool of {workers} workers is valid, but new said: {e}"));
+        let (pool, results) =
+            RateLimitedPool::new(workers, queue, Arc::clone(&limiter), move |id| {
+                s.lock().unwrap().push((id, c.0.peek()));
+                c.0.mark();
+                hook(id, &l);
+                id
+            })
+            .unwrap_or_else(|e| panic!("a pool of {workers} workers is valid, but new said: {e}"));
         Rig {
             clock,
             limiter,
@@ -167,11 +172,21 @@ impl Rig {
     }
 
     fn start_times(&self) -> Vec<Duration> {
-        self.starts.lock().unwrap().iter().map(|&(_, t)| t).collect()
+        self.starts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(_, t)| t)
+            .collect()
     }
 
     fn started_ids(&self) -> BTreeSet<u64> {
-        self.starts.lock().unwrap().iter().map(|&(id, _)| id).collect()
+        self.starts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(id, _)| id)
+            .collect()
     }
 
     /// Waits until `holders` workers sleep on the clock (each holds a job and waits for a
@@ -204,7 +219,9 @@ impl Drop for Rig {
     fn drop(&mut self) {
         // A failed assertion leaves workers asleep: wake them so the pool's drop can join.
         if self.pool.is_some() {
-            self.clock.0.set(self.clock.0.peek() + Duration::from_secs(1 << 30));
+            self.clock
+                .0
+                .set(self.clock.0.peek() + Duration::from_secs(1 << 30));
         }
     }
 }
@@ -237,7 +254,10 @@ pub fn limits_are_validated() {
         );
     }
     for l in [limits(1, 1), limits(u32::MAX, u32::MAX)] {
-        assert!(TokenBucket::new(l, Duration::ZERO).is_ok(), "{l:?} is valid");
+        assert!(
+            TokenBucket::new(l, Duration::ZERO).is_ok(),
+            "{l:?} is valid"
+        );
     }
 }
 
@@ -289,7 +309,11 @@ pub fn bucket_wait_is_exact_to_the_nanosecond() {
                      (1e9 / rate truncated) or the refill rounded up"
                 );
             }
-            assert_eq!(b.available(early), 0, "rate {rate}/s: available() at {early:?}");
+            assert_eq!(
+                b.available(early),
+                0,
+                "rate {rate}/s: available() at {early:?}"
+            );
             assert_eq!(b.available(at), 1, "rate {rate}/s: available() at {at:?}");
             assert_eq!(
                 b.try_acquire(at),
@@ -348,7 +372,9 @@ pub fn bucket_never_drifts() {
         for k in 1..=20_000u64 {
             match b.try_acquire(now) {
                 Err(wait) => now += wait,
-                Ok(()) => panic!("rate {rate}: token {k} was granted at {now:?}, before it was due"),
+                Ok(()) => {
+                    panic!("rate {rate}: token {k} was granted at {now:?}, before it was due")
+                }
             }
             assert_eq!(
                 now,
@@ -358,7 +384,11 @@ pub fn bucket_never_drifts() {
                  many periods: keep the fraction.",
                 due(k, rate)
             );
-            assert_eq!(b.try_acquire(now), Ok(()), "token {k} is there when it is due");
+            assert_eq!(
+                b.try_acquire(now),
+                Ok(()),
+                "token {k} is there when it is due"
+            );
         }
     }
 }
@@ -386,21 +416,41 @@ pub fn bucket_never_holds_more_than_the_burst() {
         // Partly drained, then idle: back to the burst, no more.
         let later = hour + Duration::from_secs(3600);
         assert_eq!(b.try_acquire(later), Ok(()));
-        assert_eq!(b.available(later + hour), burst, "refills to the burst, no further");
+        assert_eq!(
+            b.available(later + hour),
+            burst,
+            "refills to the burst, no further"
+        );
     }
 }
 
 pub fn bucket_available_takes_nothing() {
     let mut b = bucket(4, 3);
     for _ in 0..5 {
-        assert_eq!(b.available(Duration::ZERO), 3, "available() must not take tokens");
+        assert_eq!(
+            b.available(Duration::ZERO),
+            3,
+            "available() must not take tokens"
+        );
     }
     assert_eq!(b.try_acquire(Duration::ZERO), Ok(()));
-    assert_eq!(b.available(Duration::ZERO), 2, "available() after one try_acquire");
-    assert_eq!(b.available(100 * MS), 2, "0.4 token earned: still 2 whole tokens");
+    assert_eq!(
+        b.available(Duration::ZERO),
+        2,
+        "available() after one try_acquire"
+    );
+    assert_eq!(
+        b.available(100 * MS),
+        2,
+        "0.4 token earned: still 2 whole tokens"
+    );
     assert_eq!(b.available(250 * MS), 3);
     assert_eq!(b.available(10 * SEC), 3, "never more than the burst");
-    assert_eq!(drain(&mut b, 250 * MS), 3, "what available() reported is there to take");
+    assert_eq!(
+        drain(&mut b, 250 * MS),
+        3,
+        "what available() reported is there to take"
+    );
 }
 
 pub fn bucket_time_never_goes_back() {
@@ -419,8 +469,16 @@ pub fn bucket_time_never_goes_back() {
          token is still 1 s away. Refilling from `now - last` without `saturating_sub` wraps \
          around (or panics) when `now` is older"
     );
-    assert_eq!(b.available(Duration::ZERO), 0, "an old reading neither refills nor drains");
-    assert_eq!(b.try_acquire(21 * SEC), Ok(()), "the token is due 1 s after 20 s");
+    assert_eq!(
+        b.available(Duration::ZERO),
+        0,
+        "an old reading neither refills nor drains"
+    );
+    assert_eq!(
+        b.try_acquire(21 * SEC),
+        Ok(()),
+        "the token is due 1 s after 20 s"
+    );
     assert_eq!(b.try_acquire(5 * SEC), Err(SEC));
 }
 
@@ -459,7 +517,11 @@ pub fn bucket_set_rate_keeps_what_was_earned() {
          half token earned at the old rate was lost"
     );
     assert_eq!(b.try_acquire(625 * MS - NS), Err(NS));
-    assert_eq!(b.try_acquire(625 * MS), Ok(()), "the token is due at 625 ms");
+    assert_eq!(
+        b.try_acquire(625 * MS),
+        Ok(()),
+        "the token is due at 625 ms"
+    );
     // Slower: rate 4 → 1 at 125 ms, half a token earned; the rest takes 500 ms.
     let mut b = bucket(4, 1);
     assert_eq!(b.try_acquire(Duration::ZERO), Ok(()));
@@ -503,8 +565,16 @@ pub fn bucket_set_rate_zero_is_refused() {
         Err(LimitError::ZeroRate),
         "set_rate(0) is refused"
     );
-    assert_eq!(b.limits(), limits(2, 1), "a refused set_rate changes nothing");
-    assert_eq!(b.try_acquire(100 * MS), Err(400 * MS), "the old rate still holds");
+    assert_eq!(
+        b.limits(),
+        limits(2, 1),
+        "a refused set_rate changes nothing"
+    );
+    assert_eq!(
+        b.try_acquire(100 * MS),
+        Err(400 * MS),
+        "the old rate still holds"
+    );
 }
 
 pub fn bucket_agrees_with_governor() {
@@ -562,25 +632,52 @@ pub fn limiter_reads_its_clock() {
     assert_eq!(l.available(), 2, "a new limiter is full");
     assert_eq!(l.try_acquire(), Ok(()));
     assert_eq!(l.try_acquire(), Ok(()));
-    assert_eq!(l.try_acquire(), Err(250 * MS), "drained: 1/rate to the next token");
+    assert_eq!(
+        l.try_acquire(),
+        Err(250 * MS),
+        "drained: 1/rate to the next token"
+    );
     clock.0.set(100 * MS);
-    assert_eq!(l.try_acquire(), Err(150 * MS), "try_acquire reads the clock it was given");
+    assert_eq!(
+        l.try_acquire(),
+        Err(150 * MS),
+        "try_acquire reads the clock it was given"
+    );
     assert_eq!(l.available(), 0);
     clock.0.set(500 * MS);
     assert_eq!(l.available(), 2, "available() reads the clock");
-    assert_eq!(l.clock().now(), 500 * MS, "clock() is the clock the limiter was given");
+    assert_eq!(
+        l.clock().now(),
+        500 * MS,
+        "clock() is the clock the limiter was given"
+    );
     assert_eq!(l.try_acquire(), Ok(()));
     assert_eq!(l.available(), 1);
-    assert_eq!(l.set_rate(0), Err(LimitError::ZeroRate), "set_rate(0) is refused");
-    assert_eq!(l.limits(), limits(4, 2), "a refused set_rate changes nothing");
+    assert_eq!(
+        l.set_rate(0),
+        Err(LimitError::ZeroRate),
+        "set_rate(0) is refused"
+    );
+    assert_eq!(
+        l.limits(),
+        limits(4, 2),
+        "a refused set_rate changes nothing"
+    );
     assert_eq!(l.set_rate(1), Ok(()));
     assert_eq!(l.limits(), limits(1, 2), "limits() after set_rate");
     assert_eq!(l.try_acquire(), Ok(()));
-    assert_eq!(l.try_acquire(), Err(SEC), "the new rate from the instant it was set");
+    assert_eq!(
+        l.try_acquire(),
+        Err(SEC),
+        "the new rate from the instant it was set"
+    );
 }
 
 /// `n` threads each call `acquire` once; returns their handles and a count of returns.
-fn acquirers(l: &Arc<RateLimiter<Clk>>, n: usize) -> (Vec<thread::JoinHandle<()>>, Arc<AtomicUsize>) {
+fn acquirers(
+    l: &Arc<RateLimiter<Clk>>,
+    n: usize,
+) -> (Vec<thread::JoinHandle<()>>, Arc<AtomicUsize>) {
     let done = Arc::new(AtomicUsize::new(0));
     let handles = (0..n)
         .map(|_| {
@@ -600,10 +697,19 @@ pub fn limiter_acquire_sleeps_until_the_token_is_due() {
     let l = limiter(3, 1, &clock);
     l.acquire(); // the burst: at once
     let (handles, done) = acquirers(&l, 1);
-    clock.0.wait_for_sleepers(1, "a thread in acquire() to sleep until its token is due");
-    assert_eq!(done.load(Ordering::SeqCst), 0, "acquire returned with no token there");
+    clock
+        .0
+        .wait_for_sleepers(1, "a thread in acquire() to sleep until its token is due");
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        0,
+        "acquire returned with no token there"
+    );
     clock.0.set(due(1, 3) - NS);
-    clock.0.wait_for_sleepers(1, "acquire() to go on sleeping one nanosecond before its token");
+    clock.0.wait_for_sleepers(
+        1,
+        "acquire() to go on sleeping one nanosecond before its token",
+    );
     assert_eq!(
         done.load(Ordering::SeqCst),
         0,
@@ -622,12 +728,16 @@ pub fn limiter_acquire_does_not_spin() {
     assert_eq!(l.try_acquire(), Ok(()));
     let (handles, done) = acquirers(&l, 3);
     // Fails with SPINNING if any of them checks again and again instead of sleeping.
-    clock.0.wait_for_sleepers(3, "three threads in acquire() with no token to sleep");
+    clock
+        .0
+        .wait_for_sleepers(3, "three threads in acquire() with no token to sleep");
     for k in 1..=3u64 {
         clock.0.set(due(k, 1));
-        clock.0.wait_until("one acquire() to return per token", |q| {
-            q.marks >= k as usize && q.asleep >= 3 - k as usize
-        });
+        clock
+            .0
+            .wait_until("one acquire() to return per token", |q| {
+                q.marks >= k as usize && q.asleep >= 3 - k as usize
+            });
         assert_eq!(
             done.load(Ordering::SeqCst),
             k as usize,
@@ -645,14 +755,15 @@ pub fn limiter_two_waiters_one_token() {
     let l = limiter(1, 1, &clock);
     assert_eq!(l.try_acquire(), Ok(()));
     let (handles, done) = acquirers(&l, 2);
-    clock.0.wait_for_sleepers(2, "two threads in acquire() to sleep");
+    clock
+        .0
+        .wait_for_sleepers(2, "two threads in acquire() to sleep");
     clock.0.set(SEC);
     // One token: one of them returns, the other goes back to sleep until 2 s.
-    let q = clock
-        .0
-        .wait_until("one acquire() to return and the other to sleep again", |q| {
-            q.marks + q.asleep >= 2
-        });
+    let q = clock.0.wait_until(
+        "one acquire() to return and the other to sleep again",
+        |q| q.marks + q.asleep >= 2,
+    );
     assert_eq!(
         (q.marks, done.load(Ordering::SeqCst)),
         (1, 1),
@@ -671,7 +782,9 @@ pub fn limiter_set_rate_wakes_waiters() {
     let l = limiter(1, 1, &clock);
     assert_eq!(l.try_acquire(), Ok(()));
     let (handles, done) = acquirers(&l, 2);
-    clock.0.wait_for_sleepers(2, "two threads in acquire() to sleep until 1 s");
+    clock
+        .0
+        .wait_for_sleepers(2, "two threads in acquire() to sleep until 1 s");
     assert_eq!(l.set_rate(10), Ok(()));
     // At 10/s the two tokens are due at 100 ms and 200 ms.
     clock.0.set(100 * MS);
@@ -730,9 +843,17 @@ pub fn errors_explain_themselves() {
         assert!(!t.is_empty(), "every error has a message (Display)");
     }
     let distinct: BTreeSet<&String> = texts.iter().collect();
-    assert_eq!(distinct.len(), texts.len(), "each error says something else: {texts:?}");
+    assert_eq!(
+        distinct.len(),
+        texts.len(),
+        "each error says something else: {texts:?}"
+    );
     let _: &dyn std::error::Error = &LimitError::ZeroRate;
-    assert_eq!(TrySubmitError::Full(5).into_inner(), 5, "into_inner() of Full");
+    assert_eq!(
+        TrySubmitError::Full(5).into_inner(),
+        5,
+        "into_inner() of Full"
+    );
     // And an error from the code under test, so this fails until it exists.
     assert_eq!(
         TokenBucket::new(limits(0, 1), Duration::ZERO).err(),
@@ -810,7 +931,9 @@ pub fn pool_takes_the_job_before_the_token() {
     }
     rig.expect_quiet(1, 1, "the worker took job 1 and waits for its token");
     rig.clock.0.set(SEC);
-    rig.clock.0.wait_until("job 1 to start at 1 s", |q| q.marks >= 2);
+    rig.clock
+        .0
+        .wait_until("job 1 to start at 1 s", |q| q.marks >= 2);
     check_windows(&rig.start_times(), rate, burst, "jobs started");
 }
 
@@ -832,7 +955,11 @@ pub fn pool_limiter_is_not_held_while_a_job_runs() {
     });
     rig.submit_all(0..2);
     both.wait_for(2);
-    assert_eq!(rig.limiter.limits(), limits(5, 2), "the job's set_rate took effect");
+    assert_eq!(
+        rig.limiter.limits(),
+        limits(5, 2),
+        "the job's set_rate took effect"
+    );
     let mut rig = rig;
     assert_eq!(rig.shutdown(), Vec::<u64>::new());
     assert_eq!(check::drain_closed(&rig.results).len(), 2);
@@ -852,7 +979,11 @@ pub fn pool_job_can_adapt_the_rate() {
     rig.submit_all(1..5);
     rig.expect_quiet(2, 1, "job 0 started at 0 and halved the rate");
     rig.clock.0.set(250 * MS);
-    rig.expect_quiet(2, 1, "at 250 ms: at the halved rate (2/s) the next token is due at 500 ms");
+    rig.expect_quiet(
+        2,
+        1,
+        "at 250 ms: at the halved rate (2/s) the next token is due at 500 ms",
+    );
     rig.clock.0.set(500 * MS);
     rig.expect_quiet(2, 2, "at 500 ms");
     rig.clock.0.set(SEC);
@@ -875,7 +1006,12 @@ pub fn pool_set_rate_wakes_waiting_workers() {
     rig.expect_quiet(2, 3, "200 ms at 10/s");
     rig.clock.0.set(300 * MS);
     rig.expect_quiet(2, 4, "300 ms at 10/s");
-    check_windows(&rig.start_times()[1..], 10, 1, "jobs started after the change");
+    check_windows(
+        &rig.start_times()[1..],
+        10,
+        1,
+        "jobs started after the change",
+    );
 }
 
 pub fn pool_queue_holds_exactly_its_places() {
@@ -918,18 +1054,19 @@ pub fn pool_submit_waits_for_room() {
     let clock = Clk::default();
     let limiter = limiter(1, 1, &clock);
     let c = clock.clone();
-    let (pool, results) =
-        RateLimitedPool::new(1, 1, Arc::clone(&limiter), move |id: u64| {
-            c.0.mark();
-            id
-        })
-        .expect("valid pool");
+    let (pool, results) = RateLimitedPool::new(1, 1, Arc::clone(&limiter), move |id: u64| {
+        c.0.mark();
+        id
+    })
+    .expect("valid pool");
     let pool = Arc::new(pool);
     pool.submit(0).expect("job 0"); // starts
     pool.submit(1).expect("job 1"); // the worker holds it, waiting for 1 s
-    clock.0.wait_until("job 0 to start and the worker to wait with job 1", |q| {
-        q.marks >= 1 && q.asleep >= 1
-    });
+    clock
+        .0
+        .wait_until("job 0 to start and the worker to wait with job 1", |q| {
+            q.marks >= 1 && q.asleep >= 1
+        });
     pool.submit(2).expect("job 2 fills the queue");
     let returned = Arc::new(AtomicBool::new(false));
     let submitter = {
@@ -944,10 +1081,14 @@ pub fn pool_submit_waits_for_room() {
         "the queue (1 place) is full"
     );
     clock.0.set(SEC); // job 1 starts; the worker takes job 2; job 3 fits
-    submitter.join().expect("the blocked submit returns once a worker makes room");
+    submitter
+        .join()
+        .expect("the blocked submit returns once a worker makes room");
     assert!(returned.load(Ordering::SeqCst));
     clock.0.set(2 * SEC);
-    clock.0.wait_until("job 2 to start at 2 s", |q| q.marks >= 3);
+    clock
+        .0
+        .wait_until("job 2 to start at 2 s", |q| q.marks >= 3);
     clock.0.set(3 * SEC);
     let got: Vec<u64> = results.iter().take(4).collect();
     assert_eq!(got, vec![0, 1, 2, 3], "one worker runs them in order");
@@ -966,8 +1107,16 @@ pub fn pool_shutdown_hands_back_what_never_started() {
     // The clock stands still: shutdown must wake the sleepers itself.
     let back = rig.shutdown();
     let started = rig.started_ids();
-    assert_eq!(started.len(), 1, "no job starts at shutdown: {started:?} started");
-    let mut all: Vec<u64> = back.iter().copied().chain(started.iter().copied()).collect();
+    assert_eq!(
+        started.len(),
+        1,
+        "no job starts at shutdown: {started:?} started"
+    );
+    let mut all: Vec<u64> = back
+        .iter()
+        .copied()
+        .chain(started.iter().copied())
+        .collect();
     all.sort_unstable();
     assert_eq!(
         all,
@@ -1008,7 +1157,9 @@ pub fn pool_shutdown_lets_running_jobs_finish_and_starts_no_more() {
     // Shutdown wakes the clock once it has stopped the workers from taking tokens.
     clock.0.wait_for_wakes(1);
     gate.open();
-    let mut back = stopper.join().expect("shutdown returns once job 0 finishes");
+    let mut back = stopper
+        .join()
+        .expect("shutdown returns once job 0 finishes");
     back.sort_unstable();
     drop(release);
     assert_eq!(
@@ -1043,7 +1194,11 @@ pub fn pool_drop_joins_every_worker() {
         1,
         "the one job that started delivered its result, and the stream ended"
     );
-    assert_eq!(exits.exited(), exits.enlisted(), "every worker thread has ended");
+    assert_eq!(
+        exits.exited(),
+        exits.enlisted(),
+        "every worker thread has ended"
+    );
 }
 
 pub fn pool_panicking_job_ends_only_its_worker() {
@@ -1053,9 +1208,15 @@ pub fn pool_panicking_job_ends_only_its_worker() {
         }
     });
     rig.submit_all(0..5);
-    rig.clock.0.wait_until("the five jobs to start", |q| q.marks >= 5);
+    rig.clock
+        .0
+        .wait_until("the five jobs to start", |q| q.marks >= 5);
     let mut rig = rig;
-    assert_eq!(rig.shutdown(), Vec::<u64>::new(), "shutdown after a panicked job");
+    assert_eq!(
+        rig.shutdown(),
+        Vec::<u64>::new(),
+        "shutdown after a panicked job"
+    );
     let mut got = check::drain_closed(&rig.results);
     got.sort_unstable();
     assert_eq!(got, vec![1, 2, 3, 4], "the other worker ran the rest");
@@ -1122,7 +1283,9 @@ pub fn pool_reports_its_configuration() {
         assert_eq!(rig.pool().workers(), workers, "workers()");
         assert_eq!(rig.pool().queue(), queue, "queue()");
         rig.submit_all(0..2);
-        rig.clock.0.wait_until("both jobs to start", |q| q.marks >= 2);
+        rig.clock
+            .0
+            .wait_until("both jobs to start", |q| q.marks >= 2);
         assert_eq!(rig.pool().workers(), workers, "workers() after jobs ran");
         assert_eq!(rig.pool().queue(), queue, "queue() after jobs ran");
         assert_eq!(rig.shutdown(), Vec::<u64>::new());
@@ -1168,15 +1331,27 @@ pub fn async_try_acquire_and_available() {
         for _ in 0..3 {
             assert_eq!(l.try_acquire(), Ok(()));
         }
-        assert_eq!(l.try_acquire(), Err(200 * MS), "drained: 1/rate to the next token");
+        assert_eq!(
+            l.try_acquire(),
+            Err(200 * MS),
+            "drained: 1/rate to the next token"
+        );
         tokio::time::advance(150 * MS).await;
-        assert_eq!(l.try_acquire(), Err(50 * MS), "try_acquire reads tokio's clock");
+        assert_eq!(
+            l.try_acquire(),
+            Err(50 * MS),
+            "try_acquire reads tokio's clock"
+        );
         tokio::time::advance(50 * MS).await;
         assert_eq!(l.available(), 1);
         tokio::time::advance(10 * SEC).await;
         assert_eq!(l.available(), 3, "never more than the burst");
         assert_eq!(l.set_rate(0), Err(LimitError::ZeroRate));
-        assert_eq!(l.limits(), limits(5, 3), "a refused set_rate changes nothing");
+        assert_eq!(
+            l.limits(),
+            limits(5, 3),
+            "a refused set_rate changes nothing"
+        );
         assert_eq!(l.set_rate(50), Ok(()));
         assert_eq!(l.limits(), limits(50, 3));
         for _ in 0..3 {
@@ -1289,7 +1464,9 @@ pub fn async_acquire_does_not_spin() {
         }
         .await;
         assert_eq!(elapsed_since(start), SEC, "the second token at 1 s");
-        assert!(polls <= 10, "acquire() was polled {polls} times for one wait");
+        assert!(
+            polls <= 10,
+            "acquire() was polled {polls} times for one wait"
+        );
     });
 }
-

@@ -92,9 +92,11 @@ pub fn loom_waiting_workers_share_one_token() {
         for id in 0..2 {
             pool.submit(id).expect("an open pool accepts jobs");
         }
-        let q = clock.0.wait_until("each job to start or wait for a token", |q| {
-            q.marks + q.asleep >= 2
-        });
+        let q = clock
+            .0
+            .wait_until("each job to start or wait for a token", |q| {
+                q.marks + q.asleep >= 2
+            });
         assert_eq!(
             q.marks, 0,
             "at time 0, with the only token taken, {} job(s) started: the workers did not \
@@ -102,9 +104,11 @@ pub fn loom_waiting_workers_share_one_token() {
             q.marks
         );
         clock.0.set(SEC);
-        let q = clock.0.wait_until("one job to start, the other to wait", |q| {
-            q.marks + q.asleep >= 2
-        });
+        let q = clock
+            .0
+            .wait_until("one job to start, the other to wait", |q| {
+                q.marks + q.asleep >= 2
+            });
         assert_eq!(
             q.marks, 1,
             "CHECK-THEN-ACT: at 1 s one token was due and two workers were waiting for it; {} \
