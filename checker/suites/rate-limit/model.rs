@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use rate_limit::{Clock, Limits, RateLimitedPool, RateLimiter};
+use rate_limit::{Clock, Limits, ManualClock, RateLimitedPool, RateLimiter};
 use testkit::clock::TestClock;
+use workbook_sync::atomic::{AtomicBool, Ordering};
 use workbook_sync::{Arc, thread};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -178,5 +179,34 @@ pub fn loom_shutdown_wakes_waiting_workers() {
             "LEAK: after shutdown a worker still holds the job function: not every worker was \
              joined"
         );
+    });
+}
+
+pub fn loom_acquire_sleeps_on_the_manual_clock() {
+    testkit::model(|| {
+        // Threads: main + 1. The given ManualClock: a thread in acquire() with no token stays
+        // put until the clock is moved, in every interleaving.
+        let clock = ManualClock::new();
+        let l =
+            Arc::new(RateLimiter::new(Limits { rate: 1, burst: 1 }, clock.clone()).expect("valid"));
+        l.acquire();
+        let got = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (l, got) = (Arc::clone(&l), Arc::clone(&got));
+            thread::spawn(move || {
+                l.acquire();
+                got.store(true, Ordering::SeqCst);
+            })
+        };
+        assert!(
+            !got.load(Ordering::SeqCst),
+            "acquire() returned at time 0 with no token in the bucket"
+        );
+        clock.advance(SEC);
+        waiter
+            .join()
+            .expect("acquire() returns once the ManualClock reaches 1 s");
+        assert!(got.load(Ordering::SeqCst));
+        assert_eq!(l.available(), 0, "the waiter took the token due at 1 s");
     });
 }
