@@ -1249,11 +1249,11 @@ pub fn pool_with_no_worker_left_hands_jobs_back() {
 }
 
 pub fn pool_results_are_unbounded() {
-    // Nobody reads while 100 000 jobs run: a results buffer bounded anywhere below that stops
-    // the worker, then the queue fills, then submit waits for ever.
+    // Nobody reads while 100 000 jobs run: a results buffer bounded anywhere below about
+    // 99 000 stops the worker, then the queue (1024 places) fills, then submit waits for ever.
     const JOBS: u64 = 100_000;
     let clock = Clk::default();
-    let (pool, results) = RateLimitedPool::new(1, 16, limiter(u32::MAX, u32::MAX, &clock), |n| n)
+    let (pool, results) = RateLimitedPool::new(1, 1024, limiter(u32::MAX, u32::MAX, &clock), |n| n)
         .expect("valid pool");
     for id in 0..JOBS {
         pool.submit(id)
