@@ -1,6 +1,7 @@
 //! Shared by every hidden suite, so no suite copies a helper.
 //!
 //! * [`harness`] — the trusted test runner the checker builds each suite into;
+//! * [`clock`] — a hand-moved clock that knows who sleeps on it (injected-clock exercises);
 //! * [`check`] — assertions whose messages teach what went wrong in a pool;
 //! * [`gate`] — hand-operated gates and thread-exit probes for ordering tests without sleeps;
 //! * [`model`] — loom model settings (model-check tier only);
@@ -8,6 +9,7 @@
 
 pub mod check;
 pub mod confine;
+pub mod clock;
 pub mod gate;
 pub mod harness;
 #[cfg(feature = "loom")]
