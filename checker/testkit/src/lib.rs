@@ -8,8 +8,8 @@
 //! * [`time`] — tokio runtimes with a paused clock (feature `tokio`).
 
 pub mod check;
-pub mod confine;
 pub mod clock;
+pub mod confine;
 pub mod gate;
 pub mod harness;
 #[cfg(feature = "loom")]
