@@ -7,8 +7,9 @@
 //! stage (fan-in). Stages may change the item's type: `A → B → C`.
 //!
 //! ```text
-//!  Input::send ─▶ [ link 0 ] ─▶ stage 0: 2 workers ─▶ [ link 1 ] ─▶ stage 1: 3 workers ─▶ [ link 2 ] ─▶ Output
-//!                  capacity      (fan-out, fan-in)     capacity      (fan-out, fan-in)     capacity      next()
+//!  send ─▶ [link 0] ─┬─▶ stage 0 ─┬─▶ [link 1] ─┬─▶ stage 1 ─┬─▶ [link 2] ─▶ next()
+//!                    └─▶ stage 0 ─┘             ├─▶ stage 1 ─┤
+//!                                               └─▶ stage 1 ─┘
 //! ```
 //!
 //! What the checker expects (every point below is tested):
@@ -17,9 +18,9 @@
 //!   function on every item. Its outputs, of any type, are the next stage's inputs, and the
 //!   last stage's outputs are what [`Output`] yields;
 //! * **fan-out from a shared link**: a stage's workers all take items from one link, so
-//!   whichever worker is free takes the next item. A slow item holds up only the worker
-//!   running it: the other workers keep taking new items (dealing item `i` to worker
-//!   `i % n`, as the seed does, fails this);
+//!   whichever worker is free takes the next item. In a pipeline that is not ordered, a slow
+//!   item holds up only the worker running it: the other workers keep taking new items
+//!   (dealing item `i` to worker `i % n`, as the seed does, fails this);
 //! * **fan-in**: every worker of a stage sends into the same next link, and that link is
 //!   closed only when the stage's *last* worker has finished;
 //! * **bounded links**: every link holds at most its stated capacity (link 0 the `capacity`

@@ -48,8 +48,15 @@ fn a_failure_stops_the_pipeline() {
             error: StageError::Failed(expected_error)
         }
     );
-    assert!(output.next().is_none(), "after the failure, the stream ends");
-    assert_eq!(input.send("8"), Err("8"), "a stopped pipeline hands items back");
+    assert!(
+        output.next().is_none(),
+        "after the failure, the stream ends"
+    );
+    assert_eq!(
+        input.send("8"),
+        Err("8"),
+        "a stopped pipeline hands items back"
+    );
 }
 // ANCHOR_END: usage
 
