@@ -975,6 +975,64 @@ pub fn first_failure_wins() {
     );
 }
 
+pub fn failure_waits_for_every_stage_then_discards_late_items() {
+    // One stage of 2 workers: item 1 fails at once; item 0 is held until the stop has been
+    // seen, then succeeds — its output reaches the last link AFTER the failure.
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (g, s, f) = (gate.clone(), started.clone(), Arc::clone(&finished));
+    let (mut input, mut output) = Pipeline::<u64, _, &'static str>::new(1)
+        .stage(2, 2, move |n: u64| {
+            if n == 1 {
+                return Err("item 1 failed");
+            }
+            if n == 0 {
+                s.arrive();
+                g.wait();
+                f.store(1, Ordering::SeqCst);
+            }
+            Ok(n)
+        })
+        .build()
+        .expect("a valid pipeline");
+    let _release = gate.open_on_drop();
+    input.send(0).expect("a running pipeline accepts items");
+    started.wait_for(1);
+    input.send(1).expect("a running pipeline accepts items");
+    let opener = {
+        let gate = gate.clone();
+        thread::spawn(move || {
+            let late = send_until_stopped(&mut input, 7);
+            gate.open();
+            late
+        })
+    };
+    let first = output.next();
+    let item0_done = finished.load(Ordering::SeqCst) == 1;
+    assert_eq!(
+        first,
+        Some(Err(Failure {
+            stage: 0,
+            seq: 1,
+            error: StageError::Failed("item 1 failed")
+        })),
+        "item 0's output reached the output only after item 1 had failed: `next` must not \
+         hand it out (items that arrive after the failure are discarded), but report the \
+         failure"
+    );
+    assert!(
+        item0_done,
+        "`next` reported the failure while item 0 was still inside stage 0: it must wait \
+         until every stage has stopped (every link before it has closed)"
+    );
+    assert_eq!(output.next(), None);
+    let late = opener.join().expect("the gate opener's thread");
+    let report = output.finish();
+    assert_eq!(report.delivered, 0, "nothing came out before the failure");
+    assert_accounted(2 + late, &report, 1, "an item finished after the failure");
+}
+
 pub fn unread_failure_comes_with_the_report() {
     let (mut input, output) = Pipeline::<u64, _, &'static str>::new(1)
         .stage(1, 1, |_: u64| Err::<u64, _>("no"))
