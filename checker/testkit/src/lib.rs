@@ -18,8 +18,8 @@ pub mod model;
 pub mod time;
 
 pub use harness::{
-    DeliberatePayload, Record, panic_on_purpose, panic_on_purpose_with_payload,
-    panic_on_purpose_with_string,
+    DeliberatePayload, Record, count_unplanned_panics, panic_on_purpose,
+    panic_on_purpose_with_payload, panic_on_purpose_with_string,
 };
 #[cfg(feature = "loom")]
 pub use model::{model, model_with_bound};
