@@ -137,6 +137,9 @@ fn emit(nonce: &str, record: &Record) {
 }
 
 fn run_one(name: &str, test: fn(), nonce: &str) -> Record {
+    // Under loom, a thread whose job panics on purpose ends the std way (join returns Err)
+    // instead of failing the model. Set before any test code runs; only the first call counts.
+    workbook_sync::thread::catch_deliberate_panics(deliberate);
     let main_thread = std::thread::current().id();
     let previous = panic::take_hook();
     let (hook_name, hook_nonce) = (name.to_string(), nonce.to_string());
