@@ -44,7 +44,8 @@ impl<J: Send + 'static> WorkerPool<J> {
     ///
     /// Returns the pool and the receiving end of its results. Results arrive in completion
     /// order, are buffered without limit, and the stream ends (the receiver reports
-    /// disconnection) once the pool has shut down and every result has been taken.
+    /// disconnection) once the pool has shut down and every result has been taken. If the
+    /// receiver is dropped, the workers still run every job and throw the results away.
     ///
     /// # Errors
     /// [`PoolError::NoWorkers`] when `workers == 0`.
@@ -68,7 +69,8 @@ impl<J: Send + 'static> WorkerPool<J> {
                     // Each worker pulls from the shared queue; the loop ends when the queue
                     // is closed and drained.
                     for job in jobs.iter() {
-                        // A consumer that stopped listening is not an error for the pool.
+                        // A consumer that stopped listening is not an error for the pool:
+                        // drop the result and go on with the next job.
                         let _ = results.send(process(job));
                     }
                 })
@@ -86,7 +88,7 @@ impl<J: Send + 'static> WorkerPool<J> {
     }
     // ANCHOR_END: new
 
-    /// Number of worker threads.
+    /// Number of worker threads given to `new` (also after close, or after a worker stopped).
     pub fn workers(&self) -> usize {
         self.workers.len()
     }
