@@ -455,3 +455,32 @@ pub fn reports_its_worker_count_at_every_stage() {
         pool.shutdown();
     }
 }
+
+pub fn close_does_not_wait() {
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (mut pool, results) = WorkerPool::new(1, move |n: u32| {
+        if n == 0 {
+            s.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    pool.submit(1).expect("a healthy pool accepts jobs");
+    started.wait_for(1);
+    // Job 0 is running (parked) and job 1 is queued: close must return at once anyway.
+    pool.close();
+    gate.open();
+    let mut got: Vec<u32> = results.iter().collect(); // ends while the pool lives
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![0, 1],
+        "close was called with one job running and one queued: both must still run"
+    );
+    pool.shutdown();
+}

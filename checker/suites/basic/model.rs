@@ -89,7 +89,8 @@ pub fn loom_shutdown_joins_the_others_after_a_panic() {
         })
         .expect("valid pool");
         pool.submit(0).expect("a healthy pool accepts jobs");
-        pool.submit(1).expect("one worker is left: the pool accepts jobs");
+        pool.submit(1)
+            .expect("one worker is left: the pool accepts jobs");
         pool.shutdown();
         assert_eq!(
             Arc::strong_count(&probe),

@@ -69,8 +69,7 @@ impl<J: Send + 'static> WorkerPool<J> {
                     // Each worker pulls from the shared queue; the loop ends when the queue
                     // is closed and drained.
                     for job in jobs.iter() {
-                        // A consumer that stopped listening is not an error for the pool:
-                        // drop the result and go on with the next job.
+                        // A consumer that stopped listening is not an error for the pool.
                         let _ = results.send(process(job));
                     }
                 })
