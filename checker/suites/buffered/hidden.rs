@@ -872,3 +872,26 @@ pub fn results_arrive_as_jobs_complete() {
     gate.open();
     assert_eq!(pool.shutdown(), vec![0]);
 }
+
+pub fn shutdown_returns_results_in_completion_order() {
+    // One worker runs the jobs in queue order, so they complete in the order submitted.
+    let (pool, _results) = BufferedPool::new(
+        1,
+        Buffers {
+            jobs: 8,
+            results: 8,
+        },
+        |n: u64| n,
+    )
+    .expect("valid pool");
+    let jobs = [5, 4, 3, 2, 1, 0];
+    for n in jobs {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    assert_eq!(
+        pool.shutdown(),
+        jobs.to_vec(),
+        "one worker ran jobs 5, 4, 3, 2, 1, 0 in that order and nobody read a result: \
+         shutdown must return them in the order they completed (not sorted, not reversed)"
+    );
+}
