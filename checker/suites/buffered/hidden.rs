@@ -748,15 +748,14 @@ pub fn free_worker_takes_the_oldest_job() {
         gates[finish].open();
         started.wait_for(3 + k);
         let order = log.lock().unwrap()[2..].to_vec();
+        let took = *order.last().expect("a job started");
         assert_eq!(
-            order.last(),
-            Some(&oldest),
+            took, oldest,
             "jobs 2..=7 were queued in that order; after job {finish} finished, the free worker \
-             started job {:?}, but the oldest queued job was {oldest}. Jobs started so far, \
+             started job {took}, but the oldest queued job was {oldest}. Jobs started so far, \
              after the first two: {order:?}. Jobs queue in order and a free worker takes the \
              oldest: one queue shared by every worker, first in first out (not a stack, not \
-             a queue per worker, no worker holding a job back for later)",
-            order.last()
+             a queue per worker, no worker holding a job back for later)"
         );
     }
     for gate in &gates {
