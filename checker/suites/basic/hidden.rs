@@ -8,8 +8,9 @@ use std::thread;
 
 use basic::{PoolError, WorkerPool};
 use pretty_assertions::assert_eq;
-use testkit::check;
-use testkit::gate::{Arrivals, Gate, ThreadExits};
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits};
+use testkit::{check, panic_on_purpose};
+use workbook_sync::channel::RecvError;
 
 pub fn every_job_processed_exactly_once() {
     let processed = Arc::new(Mutex::new(Vec::new()));
@@ -125,13 +126,31 @@ pub fn no_thread_per_job() {
 }
 
 pub fn zero_workers_rejected() {
-    let outcome = WorkerPool::<u8>::new(0, |n: u8| n);
+    let probe = Arc::new(());
+    let held = Arc::clone(&probe);
+    let outcome = WorkerPool::<u8>::new(0, move |n: u8| {
+        let _ = &held; // the job function owns a clone of the probe
+        n
+    });
+    let error = outcome.err();
     assert_eq!(
-        outcome.err(),
+        error,
         Some(PoolError::NoWorkers),
         "WorkerPool::new(0, ..) must return Err(PoolError::NoWorkers): a pool without \
          workers would accept jobs and never run them"
     );
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "WorkerPool::new(0, ..) returned an error, but something it started still holds the \
+         job function: with no workers, no thread may be started"
+    );
+    let error = error.expect("checked above");
+    assert!(
+        !error.to_string().is_empty(),
+        "PoolError's Display message is empty: say why the pool could not be built"
+    );
+    let _: &dyn std::error::Error = &error;
 }
 
 pub fn more_workers_than_jobs() {
@@ -147,12 +166,14 @@ pub fn more_workers_than_jobs() {
 
 pub fn results_buffered_until_read() {
     // The seed's "Channel Deadlocks" pitfall: nobody reads results until shutdown returns.
-    let (pool, results) = WorkerPool::new(2, |n: u32| n).expect("valid pool");
-    for n in 0..1_000 {
+    // Far more results than any "big enough" buffer a pool might quietly use.
+    const JOBS: u64 = 100_000;
+    let (pool, results) = WorkerPool::new(2, |n: u64| n).expect("valid pool");
+    for n in 0..JOBS {
         pool.submit(n).expect("a healthy pool accepts jobs");
     }
     pool.shutdown(); // hangs if results sit in a bounded channel nobody is reading
-    assert_eq!(check::drain_closed(&results).len(), 1_000);
+    check::each_exactly_once("result", &check::drain_closed(&results), JOBS);
 }
 
 pub fn shutdown_finishes_queued_jobs() {
@@ -222,4 +243,244 @@ pub fn drop_joins_workers() {
         "the pool was dropped but a worker thread was still running: implement Drop so it \
          closes the queue and joins every worker"
     );
+}
+
+pub fn submit_never_blocks() {
+    // The queue is unbounded: with the only worker parked, every job stays queued and no
+    // submit may wait. Far more jobs than any "big enough" bound a pool might quietly use.
+    const JOBS: u64 = 100_000;
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (pool, results) = WorkerPool::new(1, move |n: u64| {
+        if n == 0 {
+            s.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    started.wait_for(1);
+    for n in 1..JOBS {
+        // Hangs here (and times out) if the queue is bounded.
+        pool.submit(n).expect("a healthy pool accepts jobs");
+    }
+    gate.open();
+    pool.shutdown();
+    check::each_exactly_once("result", &check::drain_closed(&results), JOBS);
+}
+
+pub fn results_receiver_dropped_jobs_still_run() {
+    const JOBS: u64 = 1_000;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&ran);
+    let (pool, results) = WorkerPool::new(3, move |n: u64| {
+        r.fetch_add(1, Ordering::SeqCst);
+        n
+    })
+    .expect("valid pool");
+    drop(results); // this caller does not want the results
+    for n in 0..JOBS {
+        assert_eq!(
+            pool.submit(n),
+            Ok(()),
+            "the results receiver was dropped, and then submit refused job {n}: the workers \
+             stopped. A worker whose result cannot be sent (the receiver is gone) must throw \
+             the result away and go on — `let _ = results.send(..)`, not `.unwrap()` or a \
+             `break` on the error"
+        );
+    }
+    pool.shutdown();
+    assert_eq!(
+        ran.load(Ordering::SeqCst) as u64,
+        JOBS,
+        "the results receiver was dropped before {JOBS} jobs were submitted, and only some of \
+         them ran: the workers stopped when a result could not be sent. Dropping the receiver \
+         stops nothing — ignore the send error and go on with the next job"
+    );
+}
+
+pub fn shutdown_survives_a_panicking_job() {
+    let exits = ExitWatch::new();
+    let e = exits.clone();
+    let (pool, results) = WorkerPool::new(3, move |n: u64| {
+        e.enlist();
+        if n == 0 {
+            panic_on_purpose("job 0 of this test panics on purpose");
+        }
+        n
+    })
+    .expect("valid pool");
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    exits.wait_for_exits(1); // the worker that ran job 0 has ended
+    for n in 1..=30 {
+        pool.submit(n).expect(
+            "one worker's job panicked, two workers are left: submit must still accept jobs",
+        );
+    }
+    // Must not panic: joining the worker whose job panicked returns Err, which shutdown
+    // ignores, and it still joins the other two.
+    pool.shutdown();
+    let mut got = check::drain_closed(&results);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (1..=30).collect::<Vec<u64>>(),
+        "after one worker's job panicked, the two other workers must run every other job"
+    );
+    assert_eq!(
+        exits.exited(),
+        exits.enlisted(),
+        "shutdown returned while a worker thread was still running: after a job panicked, \
+         shutdown must still join every other worker"
+    );
+}
+
+pub fn no_worker_left_hands_the_job_back() {
+    let exits = ExitWatch::new();
+    let e = exits.clone();
+    let (pool, results) = WorkerPool::new(2, move |job: String| -> String {
+        e.enlist();
+        if job.starts_with("panic") {
+            panic_on_purpose("a job of this test panics on purpose");
+        }
+        job
+    })
+    .expect("valid pool");
+    // Each panicking job ends the worker that runs it, so each worker gets one.
+    pool.submit("panic 1".to_string())
+        .expect("a healthy pool accepts jobs");
+    pool.submit("panic 2".to_string())
+        .expect("a healthy pool accepts jobs");
+    exits.wait_for_exits(2);
+    assert_eq!(
+        pool.submit("late".to_string()),
+        Err("late".to_string()),
+        "every worker thread has ended (their jobs panicked), so no worker is left to run a \
+         job: submit must hand it back as Err(job). It said Ok: the job was queued where \
+         nobody will ever take it (does the pool keep a job Receiver of its own, or ignore \
+         the error send returns?)"
+    );
+    pool.shutdown();
+    assert_eq!(check::drain_closed(&results), Vec::<String>::new());
+}
+
+pub fn close_wakes_idle_workers() {
+    const N: usize = 4;
+    let exits = ExitWatch::new();
+    let running = Arrivals::new();
+    let (e, r) = (exits.clone(), running.clone());
+    let (mut pool, results) = WorkerPool::new(N, move |n: usize| {
+        e.enlist();
+        // Each job waits until all N run: every worker takes exactly one.
+        r.arrive();
+        r.wait_for(N);
+        n
+    })
+    .expect("valid pool");
+    for n in 0..N {
+        pool.submit(n).expect("a healthy pool accepts jobs");
+    }
+    for _ in 0..N {
+        results.recv().expect("the result of a submitted job");
+    }
+    // The queue is empty: every worker is idle, waiting for a job. Close alone, the pool
+    // alive, must wake each of them to see that no job will ever come.
+    pool.close();
+    exits.wait_for_exits(N);
+    assert_eq!(
+        results.recv(),
+        Err(RecvError),
+        "close was called with every worker idle and every result read: the stream must end"
+    );
+    pool.shutdown();
+}
+
+pub fn results_arrive_as_jobs_complete() {
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (pool, results) = WorkerPool::new(2, move |n: u32| {
+        if n == 0 {
+            s.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    started.wait_for(1);
+    pool.submit(1).expect("a healthy pool accepts jobs");
+    // Job 0 is still running: job 1's result must come first (completion order).
+    assert_eq!(results.recv(), Ok(1), "job 1 finished first");
+    gate.open();
+    pool.shutdown();
+    assert_eq!(check::drain_closed(&results), vec![0]);
+}
+
+pub fn reports_its_worker_count_at_every_stage() {
+    for n in [1, 5] {
+        let exits = ExitWatch::new();
+        let e = exits.clone();
+        let (mut pool, results) = WorkerPool::new(n, move |job: u32| {
+            e.enlist();
+            if job == 0 {
+                panic_on_purpose("job 0 of this test panics on purpose");
+            }
+            job
+        })
+        .expect("valid pool");
+        assert_eq!(pool.workers(), n, "workers() of a new pool of {n}");
+        if n > 1 {
+            pool.submit(0).expect("a healthy pool accepts jobs");
+            exits.wait_for_exits(1);
+            assert_eq!(
+                pool.workers(),
+                n,
+                "workers() after one of {n} workers stopped (its job panicked): it reports \
+                 the number given to new"
+            );
+        }
+        pool.submit(1).expect("a healthy pool accepts jobs");
+        assert_eq!(results.recv(), Ok(1));
+        pool.close();
+        assert_eq!(
+            pool.workers(),
+            n,
+            "workers() after close: it reports the number given to new"
+        );
+        pool.shutdown();
+    }
+}
+
+pub fn close_does_not_wait() {
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (mut pool, results) = WorkerPool::new(1, move |n: u32| {
+        if n == 0 {
+            s.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    pool.submit(1).expect("a healthy pool accepts jobs");
+    started.wait_for(1);
+    // Job 0 is running (parked) and job 1 is queued: close must return at once anyway.
+    pool.close();
+    gate.open();
+    let mut got: Vec<u32> = results.iter().collect(); // ends while the pool lives
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![0, 1],
+        "close was called with one job running and one queued: both must still run"
+    );
+    pool.shutdown();
 }

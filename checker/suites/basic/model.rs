@@ -3,6 +3,7 @@
 
 use basic::WorkerPool;
 use pretty_assertions::assert_eq;
+use workbook_sync::channel::RecvError;
 use workbook_sync::{Arc, Condvar, Mutex, thread};
 
 pub fn loom_shutdown_is_deadlock_free() {
@@ -72,5 +73,62 @@ pub fn loom_workers_run_at_once() {
         pool.submit(2).expect("a healthy pool accepts jobs");
         pool.shutdown();
         assert_eq!(results.try_iter().count(), 2);
+    });
+}
+
+pub fn loom_shutdown_joins_the_others_after_a_panic() {
+    testkit::model(|| {
+        let probe = Arc::new(());
+        let held = Arc::clone(&probe);
+        let (pool, results) = WorkerPool::new(2, move |n: u8| {
+            let _ = &held; // the job function owns a clone of the probe
+            if n == 0 {
+                testkit::panic_on_purpose("job 0 of this model panics on purpose");
+            }
+            n
+        })
+        .expect("valid pool");
+        pool.submit(0).expect("a healthy pool accepts jobs");
+        pool.submit(1)
+            .expect("one worker is left: the pool accepts jobs");
+        pool.shutdown();
+        assert_eq!(
+            Arc::strong_count(&probe),
+            1,
+            "LEAK: a job panicked, and shutdown returned while the other worker was still \
+             alive (it still holds the job function). Joining the worker whose job panicked \
+             returns Err; ignore it and join every other worker too — a loop that stops at the \
+             first Err (`?`, `break`, collecting into a Result) leaves the rest running"
+        );
+        assert_eq!(
+            results.try_iter().collect::<Vec<u8>>(),
+            vec![1],
+            "job 1 ran on the worker that was left"
+        );
+    });
+}
+
+pub fn loom_close_wakes_idle_workers() {
+    testkit::model(|| {
+        let (mut pool, results) = WorkerPool::new(2, |n: u8| n).expect("valid pool");
+        // No job ever comes: the workers are idle (or about to be). Close alone, with the pool
+        // still alive, must wake them so they exit and the stream ends.
+        pool.close();
+        assert_eq!(
+            results.recv(),
+            Err(RecvError),
+            "close was called on a pool with idle workers: the results stream must end"
+        );
+        pool.shutdown();
+    });
+}
+
+pub fn loom_submit_wakes_an_idle_worker() {
+    testkit::model(|| {
+        let (pool, results) = WorkerPool::new(2, |n: u8| n).expect("valid pool");
+        // The pool stays open: only submit's own wake-up can get the job to an idle worker.
+        pool.submit(1).expect("a healthy pool accepts jobs");
+        assert_eq!(results.recv(), Ok(1), "the job's result arrives");
+        pool.shutdown();
     });
 }

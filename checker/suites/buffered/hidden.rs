@@ -4,14 +4,14 @@
 //! Ordering without sleeps: jobs park their worker on a `Gate`, `Arrivals` tells the test
 //! that every worker is parked, so the queue is then exactly as full as the test made it.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use buffered::{BufferedPool, Buffers, PoolError, TrySubmitError};
-use testkit::check;
-use testkit::gate::{Arrivals, Gate, OpenOnDrop, ThreadExits};
-use workbook_sync::channel::{Receiver, TryRecvError};
+use testkit::gate::{Arrivals, ExitWatch, Gate, OpenOnDrop, ThreadExits};
+use testkit::{check, panic_on_purpose};
+use workbook_sync::channel::{Receiver, RecvError, TryRecvError};
 
 /// Job ids below this park their worker on the gate; the others return at once.
 const PARK_BELOW: u64 = 100;
@@ -95,7 +95,8 @@ fn assert_same_jobs(mut got: Vec<u64>, mut expected: Vec<u64>, what: &str) {
 }
 
 pub fn queue_holds_exactly_its_capacity() {
-    for (workers, capacity) in [(1, 1), (2, 2), (2, 3)] {
+    // The last case is far past any "big enough" capacity a pool might quietly cap at.
+    for (workers, capacity) in [(1, 1), (2, 2), (2, 3), (2, 100_000)] {
         let p = Parked::new(
             workers,
             Buffers {
@@ -295,7 +296,8 @@ pub fn blocked_submit_gets_through_once_a_worker_frees_a_place() {
 pub fn submit_never_waits_for_a_reader_within_the_buffers() {
     // Nobody reads results here. Up to jobs + workers + results submitted jobs fit; a pool
     // that hangs in submit before that has a buffer smaller than asked.
-    for (workers, jobs, results) in [(1, 1, 3), (2, 0, 2), (1, 2, 0)] {
+    // The last case is far past any "big enough" buffer a pool might quietly cap at.
+    for (workers, jobs, results) in [(1, 1, 3), (2, 0, 2), (1, 2, 0), (1, 80_000, 80_000)] {
         let (pool, _results) =
             BufferedPool::new(workers, Buffers { jobs, results }, |n: u64| n).expect("valid");
         let fits = (jobs + workers + results) as u64;
@@ -500,32 +502,395 @@ pub fn drop_finishes_jobs_and_joins_workers() {
 }
 
 pub fn zero_workers_rejected() {
+    let probe = Arc::new(());
+    let held = Arc::clone(&probe);
     let outcome = BufferedPool::<u8, u8>::new(
         0,
         Buffers {
             jobs: 4,
             results: 4,
         },
-        |n| n,
+        move |n| {
+            let _ = &held; // the job function owns a clone of the probe
+            n
+        },
     );
+    let error = outcome.err();
     assert_eq!(
-        outcome.err(),
+        error,
         Some(PoolError::NoWorkers),
         "BufferedPool::new(0, ..) must return Err(PoolError::NoWorkers): a pool without \
          workers would accept jobs and never run them"
     );
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "BufferedPool::new(0, ..) returned an error, but something it started still holds \
+         the job function: with no workers, no thread may be started"
+    );
+    let error = error.expect("checked above");
+    assert!(
+        !error.to_string().is_empty(),
+        "PoolError's Display message is empty: say why the pool could not be built"
+    );
+    let _: &dyn std::error::Error = &error;
 }
 
 pub fn reports_its_configuration() {
-    let buffers = Buffers {
-        jobs: 3,
-        results: 5,
-    };
-    let (pool, _results) = BufferedPool::new(2, buffers, |n: u8| n).expect("valid pool");
-    assert_eq!(pool.workers(), 2, "workers() reports the number of workers");
+    let cases = [
+        (
+            2,
+            Buffers {
+                jobs: 3,
+                results: 5,
+            },
+        ),
+        (
+            1,
+            Buffers {
+                jobs: 0,
+                results: 0,
+            },
+        ),
+        (
+            5,
+            Buffers {
+                jobs: 1,
+                results: 4,
+            },
+        ),
+    ];
+    for (workers, buffers) in cases {
+        let exits = ExitWatch::new();
+        let e = exits.clone();
+        let (mut pool, results) = BufferedPool::new(workers, buffers, move |n: u8| {
+            e.enlist();
+            if n == 0 {
+                panic_on_purpose("job 0 of this test panics on purpose");
+            }
+            n
+        })
+        .expect("valid pool");
+        let check = |pool: &BufferedPool<u8, u8>, stage: &str| {
+            assert_eq!(
+                pool.workers(),
+                workers,
+                "workers() {stage}: it reports the number given to new"
+            );
+            assert_eq!(
+                pool.buffers(),
+                buffers,
+                "buffers() {stage}: it reports the sizes given to new"
+            );
+        };
+        check(&pool, "of a new pool");
+        if workers > 1 {
+            pool.submit(0).expect("an open pool accepts jobs");
+            exits.wait_for_exits(1);
+            check(&pool, "after a worker stopped (its job panicked)");
+        }
+        let reader = thread::spawn(move || results.recv());
+        pool.submit(1).expect("an open pool accepts jobs");
+        assert_eq!(reader.join().expect("reader thread"), Ok(1));
+        check(&pool, "while the pool runs");
+        pool.close();
+        check(&pool, "after close");
+        assert_eq!(pool.shutdown(), Vec::<u8>::new());
+    }
+}
+
+pub fn shutdown_survives_a_panicking_job() {
+    let exits = ExitWatch::new();
+    let e = exits.clone();
+    let (pool, results) = BufferedPool::new(
+        3,
+        Buffers {
+            jobs: 64,
+            results: 64,
+        },
+        move |n: u64| {
+            e.enlist();
+            if n == 0 {
+                panic_on_purpose("job 0 of this test panics on purpose");
+            }
+            n
+        },
+    )
+    .expect("valid pool");
+    pool.submit(0).expect("an open pool accepts jobs");
+    exits.wait_for_exits(1); // the worker that ran job 0 has ended
+    for n in 1..=30 {
+        pool.submit(n).expect(
+            "one worker's job panicked, two workers are left: submit must still accept jobs",
+        );
+    }
+    // Must not panic: joining the worker whose job panicked returns Err, which shutdown
+    // ignores, and it still joins the other two.
+    let mut got = pool.shutdown();
+    got.sort_unstable();
     assert_eq!(
-        pool.buffers(),
-        buffers,
-        "buffers() reports the sizes given to new"
+        got,
+        (1..=30).collect::<Vec<u64>>(),
+        "after one worker's job panicked, the two other workers must run every other job, \
+         and shutdown return their results"
+    );
+    assert_stream_ended(&results, "after shutdown");
+    assert_eq!(
+        exits.exited(),
+        exits.enlisted(),
+        "shutdown returned while a worker thread was still running: after a job panicked, \
+         shutdown must still join every other worker"
+    );
+}
+
+pub fn no_worker_left_hands_jobs_back() {
+    for capacity in [2, 0] {
+        let exits = ExitWatch::new();
+        let e = exits.clone();
+        let (pool, _results) = BufferedPool::new(
+            2,
+            Buffers {
+                jobs: capacity,
+                results: 4,
+            },
+            move |job: String| -> String {
+                e.enlist();
+                if job.starts_with("panic") {
+                    panic_on_purpose("a job of this test panics on purpose");
+                }
+                job
+            },
+        )
+        .expect("valid pool");
+        // Each panicking job ends the worker that runs it, so each worker gets one.
+        for job in ["panic 1", "panic 2"] {
+            pool.submit(job.to_string())
+                .expect("a new pool accepts jobs");
+        }
+        exits.wait_for_exits(2);
+        let refused = pool.try_submit("late".to_string());
+        assert_eq!(
+            refused,
+            Err(TrySubmitError::Closed("late".to_string())),
+            "Buffers {{ jobs: {capacity}, .. }}, and every worker thread has ended (their jobs \
+             panicked): no worker is left, so try_submit must hand the job back as \
+             Closed(job). Ok means the job was queued where nobody will ever take it (does \
+             the pool keep a job Receiver of its own?); Full means the caller is told to try \
+             again later, which can never help"
+        );
+        let refused = refused.expect_err("checked above");
+        assert!(!refused.is_full(), "is_full() of Closed(job) must be false");
+        assert_eq!(
+            refused.into_inner(),
+            "late",
+            "into_inner() gives the job back"
+        );
+        assert_eq!(
+            pool.submit("later".to_string()),
+            Err("later".to_string()),
+            "Buffers {{ jobs: {capacity}, .. }}, no worker left: submit must hand the job back \
+             as Err(job), not queue it (or wait) for a worker that will never come"
+        );
+        assert_eq!(pool.shutdown(), Vec::<String>::new());
+    }
+    let (full, closed) = (TrySubmitError::Full(1), TrySubmitError::Closed(1));
+    assert!(full.is_full(), "is_full() of Full(job) must be true");
+    assert!(
+        !full.to_string().is_empty() && !closed.to_string().is_empty(),
+        "TrySubmitError's Display messages must say what happened"
+    );
+    assert_ne!(
+        full.to_string(),
+        closed.to_string(),
+        "Full and Closed must not display the same message: one says try again later, the \
+         other never"
+    );
+}
+
+pub fn free_worker_takes_the_oldest_job() {
+    const JOBS: usize = 8;
+    // Every job logs its id when it starts, then waits on a gate of its own: the test lets
+    // one job finish at a time, so exactly one worker is free at each step and the job it
+    // takes next is the only thing the pool decides.
+    let gates: Vec<Gate> = (0..JOBS).map(|_| Gate::new()).collect();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let started = Arrivals::new();
+    let (g, l, s) = (gates.clone(), Arc::clone(&log), started.clone());
+    let (pool, _results) = BufferedPool::new(
+        2,
+        Buffers {
+            jobs: 6,
+            results: JOBS,
+        },
+        move |id: usize| {
+            l.lock().unwrap().push(id);
+            s.arrive();
+            g[id].wait();
+            id
+        },
+    )
+    .expect("valid pool");
+    let _release: Vec<OpenOnDrop> = gates.iter().map(Gate::open_on_drop).collect();
+    pool.submit(0).expect("a new pool accepts jobs");
+    pool.submit(1).expect("a new pool accepts jobs");
+    started.wait_for(2); // both workers are busy
+    for id in 2..JOBS {
+        assert_eq!(
+            pool.try_submit(id),
+            Ok(()),
+            "both workers are busy and the queue (capacity 6) had room for job {id}"
+        );
+    }
+    // Jobs 2..=7 are queued in that order. Free one worker at a time — the same worker
+    // three times in a row, then the other — and see which job it takes.
+    let steps = [(0, 2), (2, 3), (3, 4), (1, 5), (4, 6), (5, 7)];
+    for (k, (finish, oldest)) in steps.into_iter().enumerate() {
+        gates[finish].open();
+        started.wait_for(3 + k);
+        let order = log.lock().unwrap()[2..].to_vec();
+        let took = *order.last().expect("a job started");
+        assert_eq!(
+            took, oldest,
+            "jobs 2..=7 were queued in that order; after job {finish} finished, the free worker \
+             started job {took}, but the oldest queued job was {oldest}. Jobs started so far, \
+             after the first two: {order:?}. Jobs queue in order and a free worker takes the \
+             oldest: one queue shared by every worker, first in first out (not a stack, not \
+             a queue per worker, no worker holding a job back for later)"
+        );
+    }
+    for gate in &gates {
+        gate.open();
+    }
+    let got = pool.shutdown();
+    assert_same_jobs(
+        got.into_iter().map(|id| id as u64).collect(),
+        (0..JOBS as u64).collect(),
+        "after every gate opened",
+    );
+}
+
+pub fn close_wakes_idle_workers() {
+    const N: usize = 3;
+    let exits = ExitWatch::new();
+    let running = Arrivals::new();
+    let (e, r) = (exits.clone(), running.clone());
+    let (mut pool, results) = BufferedPool::new(
+        N,
+        Buffers {
+            jobs: 1,
+            results: 4,
+        },
+        move |n: usize| {
+            e.enlist();
+            // Each job waits until all N run: every worker takes exactly one.
+            r.arrive();
+            r.wait_for(N);
+            n
+        },
+    )
+    .expect("valid pool");
+    for n in 0..N {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    for _ in 0..N {
+        results.recv().expect("the result of a submitted job");
+    }
+    // The queue is empty: every worker is idle, waiting for a job. Close alone, the pool
+    // alive, must wake each of them to see that no job will ever come.
+    pool.close();
+    exits.wait_for_exits(N);
+    assert_eq!(
+        results.recv(),
+        Err(RecvError),
+        "close was called with every worker idle and every result read: the stream must end"
+    );
+    assert_eq!(pool.shutdown(), Vec::<usize>::new());
+}
+
+pub fn close_does_not_wait() {
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (mut pool, results) = BufferedPool::new(
+        1,
+        Buffers {
+            jobs: 1,
+            results: 4,
+        },
+        move |n: u32| {
+            if n == 0 {
+                s.arrive();
+                g.wait();
+            }
+            n
+        },
+    )
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("an open pool accepts jobs");
+    started.wait_for(1);
+    pool.submit(1).expect("an open pool accepts jobs");
+    // Job 0 is running (parked) and job 1 is queued: close must return at once anyway.
+    pool.close();
+    gate.open();
+    let mut got: Vec<u32> = results.iter().collect(); // ends while the pool lives
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![0, 1],
+        "close was called with one job running and one queued: both must still run"
+    );
+    assert_eq!(pool.shutdown(), Vec::<u32>::new());
+}
+
+pub fn results_arrive_as_jobs_complete() {
+    let gate = Gate::new();
+    let started = Arrivals::new();
+    let (g, s) = (gate.clone(), started.clone());
+    let (pool, results) = BufferedPool::new(
+        2,
+        Buffers {
+            jobs: 1,
+            results: 2,
+        },
+        move |n: u32| {
+            if n == 0 {
+                s.arrive();
+                g.wait();
+            }
+            n
+        },
+    )
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(0).expect("an open pool accepts jobs");
+    started.wait_for(1);
+    pool.submit(1).expect("an open pool accepts jobs");
+    // Job 0 is still running: job 1's result must come first (completion order).
+    assert_eq!(results.recv(), Ok(1), "job 1 finished first");
+    gate.open();
+    assert_eq!(pool.shutdown(), vec![0]);
+}
+
+pub fn shutdown_returns_results_in_completion_order() {
+    // One worker runs the jobs in queue order, so they complete in the order submitted.
+    let (pool, _results) = BufferedPool::new(
+        1,
+        Buffers {
+            jobs: 8,
+            results: 8,
+        },
+        |n: u64| n,
+    )
+    .expect("valid pool");
+    let jobs = [5, 4, 3, 2, 1, 0];
+    for n in jobs {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    assert_eq!(
+        pool.shutdown(),
+        jobs.to_vec(),
+        "one worker ran jobs 5, 4, 3, 2, 1, 0 in that order and nobody read a result: \
+         shutdown must return them in the order they completed (not sorted, not reversed)"
     );
 }

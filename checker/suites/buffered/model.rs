@@ -13,7 +13,14 @@
 
 use buffered::{BufferedPool, Buffers};
 use workbook_sync::atomic::{AtomicUsize, Ordering};
+use workbook_sync::channel::RecvError;
 use workbook_sync::{Arc, thread};
+
+/// Both buffers of one place: enough for every model below, small enough to stay fast.
+const ONE_PLACE: Buffers = Buffers {
+    jobs: 1,
+    results: 1,
+};
 
 /// A pool of `workers` with a job queue of `capacity` places (and a results buffer that
 /// never fills) gets `submits` jobs through `submit`, then, if `then_try`, one more through
@@ -199,5 +206,58 @@ pub fn loom_no_leaked_worker() {
             "LEAK: after shutdown a worker thread still holds the job function, so it is \
              still running: join every worker before shutdown returns"
         );
+    });
+}
+
+pub fn loom_shutdown_joins_the_others_after_a_panic() {
+    testkit::model(|| {
+        let probe = Arc::new(());
+        let held = Arc::clone(&probe);
+        let (pool, _results) = BufferedPool::new(2, ONE_PLACE, move |n: u8| {
+            let _ = &held; // the job function owns a clone of the probe
+            if n == 0 {
+                testkit::panic_on_purpose("job 0 of this model panics on purpose");
+            }
+            n
+        })
+        .expect("valid pool");
+        pool.submit(0).expect("an open pool accepts jobs");
+        pool.submit(1)
+            .expect("one worker is left: the pool accepts jobs");
+        let got = pool.shutdown();
+        assert_eq!(
+            Arc::strong_count(&probe),
+            1,
+            "LEAK: a job panicked, and shutdown returned while the other worker was still \
+             alive (it still holds the job function). Joining the worker whose job panicked \
+             returns Err; ignore it and join every other worker too — a loop that stops at the \
+             first Err (`?`, `break`, collecting into a Result) leaves the rest running"
+        );
+        assert_eq!(got, vec![1], "job 1 ran on the worker that was left");
+    });
+}
+
+pub fn loom_close_wakes_idle_workers() {
+    testkit::model(|| {
+        let (mut pool, results) = BufferedPool::new(2, ONE_PLACE, |n: u8| n).expect("valid");
+        // No job ever comes: the workers are idle (or about to be). Close alone, with the pool
+        // still alive, must wake them so they exit and the stream ends.
+        pool.close();
+        assert_eq!(
+            results.recv(),
+            Err(RecvError),
+            "close was called on a pool with idle workers: the results stream must end"
+        );
+        assert_eq!(pool.shutdown(), Vec::<u8>::new());
+    });
+}
+
+pub fn loom_submit_wakes_an_idle_worker() {
+    testkit::model(|| {
+        let (pool, results) = BufferedPool::new(2, ONE_PLACE, |n: u8| n).expect("valid");
+        // The pool stays open: only submit's own wake-up can get the job to an idle worker.
+        pool.submit(1).expect("an open pool accepts jobs");
+        assert_eq!(results.recv(), Ok(1), "the job's result arrives");
+        assert_eq!(pool.shutdown(), Vec::<u8>::new());
     });
 }

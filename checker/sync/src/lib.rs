@@ -65,13 +65,36 @@ pub mod atomic {
 }
 
 /// Threads (`std::thread`, or loom's).
+///
+/// In both builds a thread that panics ends and its `join` returns `Err(payload)`, as in std,
+/// when the panic is one a test caused on purpose (see `catch_deliberate_panics`); under
+/// loom any other panic still fails the model.
 pub mod thread {
-    pub use super::imp::thread::{
-        Builder, JoinHandle, Thread, ThreadId, current, panicking, park, spawn, yield_now,
-    };
+    #[cfg(not(feature = "loom"))]
+    use std::thread as spawning;
+
+    #[cfg(feature = "loom")]
+    mod spawning;
+
+    pub use super::imp::thread::{Thread, ThreadId, current, panicking, park, yield_now};
+    pub use spawning::{Builder, JoinHandle, spawn};
 
     /// The same type in both builds.
     pub use std::thread::Result;
+
+    /// For the checker's test harness, not for pools: tells the model-check build which panics
+    /// a test causes on purpose. Loom's own threads let every panic escape and fail the model;
+    /// with this set, a thread whose panic `is_deliberate` accepts ends the std way instead (its
+    /// `join` returns `Err(payload)`), so a model can show what a pool does when a job panics.
+    /// Only the first call counts (the harness makes it before any test code runs); in the
+    /// ordinary build it does nothing, since std already behaves so.
+    #[doc(hidden)]
+    pub fn catch_deliberate_panics(is_deliberate: fn(&(dyn std::any::Any + Send)) -> bool) {
+        #[cfg(feature = "loom")]
+        spawning::set_deliberate(is_deliberate);
+        #[cfg(not(feature = "loom"))]
+        let _ = is_deliberate;
+    }
 }
 
 /// Multi-producer, multi-consumer channels with crossbeam-channel's API.

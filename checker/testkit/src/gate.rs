@@ -144,6 +144,65 @@ impl Drop for OpenOnExit {
     }
 }
 
+/// Like [`ThreadExits`], but the test can *wait* for exits: "both workers whose jobs panicked
+/// have ended", "close woke every idle worker". Call [`ExitWatch::enlist`] from a job; the
+/// count goes up when that worker thread has finished, after everything its closure owned
+/// (its end of the job queue, its results `Sender`) has been dropped.
+#[derive(Clone, Default)]
+pub struct ExitWatch {
+    inner: Arc<(Mutex<(usize, usize)>, Condvar)>,
+}
+
+struct WatchProbe(Option<ExitWatch>);
+
+impl Drop for WatchProbe {
+    fn drop(&mut self) {
+        if let Some(watch) = self.0.take() {
+            let (counts, cv) = &*watch.inner;
+            counts.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+            cv.notify_all();
+        }
+    }
+}
+
 thread_local! {
     static OPEN_ON_EXIT: RefCell<OpenOnExit> = const { RefCell::new(OpenOnExit(None)) };
+    static WATCH: RefCell<WatchProbe> = const { RefCell::new(WatchProbe(None)) };
+}
+
+impl ExitWatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Marks the calling thread; idempotent per thread (one watch per thread).
+    pub fn enlist(&self) {
+        WATCH.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.0.is_none() {
+                w.0 = Some(self.clone());
+                self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+            }
+        });
+    }
+
+    /// Threads that called `enlist`.
+    pub fn enlisted(&self) -> usize {
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Of those, threads that have finished.
+    pub fn exited(&self) -> usize {
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
+    /// Blocks until `n` enlisted threads have finished. (If they never do, the checker's
+    /// per-test timeout reports the hang with this test's explanation.)
+    pub fn wait_for_exits(&self, n: usize) {
+        let (counts, cv) = &*self.inner;
+        let mut guard = counts.lock().unwrap_or_else(|e| e.into_inner());
+        while guard.1 < n {
+            guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }

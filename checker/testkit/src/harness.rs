@@ -290,6 +290,9 @@ fn report_early(record: Record) {
 }
 
 fn run_one(name: &str, test: fn()) -> Record {
+    // Under loom, a thread whose job panics on purpose ends the std way (join returns Err)
+    // instead of failing the model. Set before any test code runs; only the first call counts.
+    workbook_sync::thread::catch_deliberate_panics(deliberate);
     let test_thread = std::thread::current().id();
     let previous = panic::take_hook();
     let hook_name = name.to_string();

@@ -11,8 +11,15 @@
 //!   each other all make progress (one worker must never block the others while it runs a
 //!   job);
 //! * a pool of `n` workers uses `n` threads, whatever the number of jobs (no thread per job);
-//! * results are buffered without limit: a caller may submit everything, call
+//! * the job queue and the results are buffered without limit: a caller may submit
+//!   everything (100 000 jobs while every worker is busy, say), call
 //!   [`WorkerPool::shutdown`], and only then read the results;
+//! * a caller that drops the results receiver stops nothing: the workers run every job
+//!   submitted and throw its result away, [`WorkerPool::submit`] keeps accepting jobs, and
+//!   shutdown finishes and joins as usual;
+//! * a job that panics ends its own worker thread and no other: the other workers keep
+//!   running jobs, [`WorkerPool::submit`] hands the job back once no worker is left, and
+//!   shutdown still joins the rest without panicking;
 //! * the results stream **ends** exactly when all jobs are done: once the pool is closed
 //!   ([`WorkerPool::close`], [`WorkerPool::shutdown`] or drop) and every result has been
 //!   taken, the receiver reports disconnection, so `for r in results { .. }` finishes —
@@ -72,6 +79,9 @@ impl<J: Send + 'static> WorkerPool<J> {
     /// reports disconnection — once the pool has shut down and every result has been taken.
     /// That means nothing but the workers may keep a results `Sender` alive.
     ///
+    /// Dropping the receiver is allowed: a worker whose result cannot be delivered throws it
+    /// away and goes on to the next job (it neither stops nor panics).
+    ///
     /// # Errors
     /// [`PoolError::NoWorkers`] when `workers == 0` (and no thread is started).
     pub fn new<R, F>(workers: usize, process: F) -> Result<(Self, Receiver<R>), PoolError>
@@ -84,7 +94,9 @@ impl<J: Send + 'static> WorkerPool<J> {
         todo!("start the workers and return the pool with its results receiver")
     }
 
-    /// Number of worker threads (the `workers` given to [`WorkerPool::new`]).
+    /// Number of worker threads (the `workers` given to [`WorkerPool::new`]), at every stage
+    /// of the pool's life: also after [`close`](WorkerPool::close), and after a worker whose
+    /// job panicked has stopped.
     pub fn workers(&self) -> usize {
         todo!("how many workers does this pool have?")
     }
@@ -113,8 +125,9 @@ impl<J: Send + 'static> WorkerPool<J> {
     }
 
     /// Closes the pool (if [`close`](WorkerPool::close) has not already), lets the workers
-    /// finish **every job already queued**, and joins every worker thread before returning. Afterwards the results receiver yields the
-    /// remaining results and then reports disconnection.
+    /// finish **every job already queued**, and joins every worker thread before returning.
+    /// Afterwards the results receiver yields the remaining results and then reports
+    /// disconnection.
     ///
     /// A worker whose job panicked has already stopped; `shutdown` still joins the others
     /// and does not panic itself. (Exercise 6 keeps such workers alive.)

@@ -8,7 +8,8 @@
 //!
 //! What the checker expects (every point below is tested):
 //!
-//! * **the job queue holds exactly `buffers.jobs` jobs**. While every worker is busy,
+//! * **the job queue holds exactly `buffers.jobs` jobs**, however many that is (100 000
+//!   places hold 100 000 jobs, not "plenty" fewer). While every worker is busy,
 //!   exactly that many [`try_submit`](BufferedPool::try_submit) calls succeed and the next
 //!   one returns `Err(TrySubmitError::Full(job))` with the very job it was given;
 //!   [`submit`](BufferedPool::submit) waits instead, and returns once a worker has taken a
@@ -33,6 +34,10 @@
 //!   ever — submit as much as the buffers hold, read nothing, shut down, get everything;
 //! * [`shutdown`](BufferedPool::shutdown) and drop finish every queued job — a closed pool
 //!   still runs what it accepted — and **join every worker thread** before returning;
+//! * a job that panics ends its own worker thread and no other: the other workers keep
+//!   running jobs; once no worker is left, `submit` hands the job back as `Err(job)` and
+//!   `try_submit` as `Closed(job)` (never `Full`: waiting would not help); shutdown still
+//!   joins the rest without panicking;
 //! * `workers == 0` is an error ([`PoolError::NoWorkers`]), not a pool that hangs.
 //!
 //! `submit` and `try_submit` take `&self`, so producer threads may share one pool by
@@ -156,12 +161,14 @@ impl<J: Send + 'static, R: Send + 'static> BufferedPool<J, R> {
         todo!("start the workers; return the pool with its results receiver")
     }
 
-    /// Number of worker threads (the `workers` given to [`BufferedPool::new`]).
+    /// Number of worker threads (the `workers` given to [`BufferedPool::new`]), at every
+    /// stage of the pool's life: also after [`close`](BufferedPool::close), and after a
+    /// worker whose job panicked has stopped.
     pub fn workers(&self) -> usize {
         todo!("how many workers does this pool have?")
     }
 
-    /// The buffer sizes given to [`BufferedPool::new`].
+    /// The buffer sizes given to [`BufferedPool::new`], at every stage of the pool's life.
     pub fn buffers(&self) -> Buffers {
         todo!("which buffer sizes was this pool built with?")
     }

@@ -44,7 +44,8 @@ impl<J: Send + 'static> WorkerPool<J> {
     ///
     /// Returns the pool and the receiving end of its results. Results arrive in completion
     /// order, are buffered without limit, and the stream ends (the receiver reports
-    /// disconnection) once the pool has shut down and every result has been taken.
+    /// disconnection) once the pool has shut down and every result has been taken. If the
+    /// receiver is dropped, the workers still run every job and throw the results away.
     ///
     /// # Errors
     /// [`PoolError::NoWorkers`] when `workers == 0`.
@@ -86,7 +87,7 @@ impl<J: Send + 'static> WorkerPool<J> {
     }
     // ANCHOR_END: new
 
-    /// Number of worker threads.
+    /// Number of worker threads given to `new` (also after close, or after a worker stopped).
     pub fn workers(&self) -> usize {
         self.workers.len()
     }
