@@ -126,3 +126,72 @@ impl ThreadExits {
         self.exited.load(Ordering::SeqCst)
     }
 }
+
+/// Like [`ThreadExits`], but a test can *wait* for exits: "the worker whose job panicked has
+/// ended", "the other worker's thread is gone". Call [`ExitWatch::enlist`] from a job; the
+/// exit is counted when that worker thread has finished (its thread-local destructors run
+/// after everything the thread owned was dropped, and before `join` returns).
+#[derive(Clone, Default)]
+pub struct ExitWatch {
+    /// (threads enlisted, threads ended)
+    inner: Arc<(Mutex<(usize, usize)>, Condvar)>,
+}
+
+struct WatchProbe(Option<ExitWatch>);
+
+impl Drop for WatchProbe {
+    fn drop(&mut self) {
+        if let Some(watch) = self.0.take() {
+            let (counts, cv) = &*watch.inner;
+            counts.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+            cv.notify_all();
+        }
+    }
+}
+
+thread_local! {
+    static WATCH: RefCell<WatchProbe> = const { RefCell::new(WatchProbe(None)) };
+}
+
+impl ExitWatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Marks the calling thread; idempotent per thread (a thread is watched by one
+    /// `ExitWatch` at most: the first that enlists it).
+    pub fn enlist(&self) {
+        WATCH.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.0.is_none() {
+                w.0 = Some(self.clone());
+                self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+            }
+        });
+    }
+
+    /// Threads that called `enlist`.
+    pub fn enlisted(&self) -> usize {
+        self.counts().0
+    }
+
+    /// Of those, threads that have finished.
+    pub fn exited(&self) -> usize {
+        self.counts().1
+    }
+
+    /// (threads enlisted, threads finished), read together.
+    pub fn counts(&self) -> (usize, usize) {
+        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until at least `n` enlisted threads have finished. (If they never do, the
+    /// checker's per-test timeout reports the hang with the test's explanation.)
+    pub fn wait_for_exits(&self, n: usize) {
+        let (counts, cv) = &*self.inner;
+        let mut guard = counts.lock().unwrap_or_else(|e| e.into_inner());
+        while guard.1 < n {
+            guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}

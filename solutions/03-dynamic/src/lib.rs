@@ -160,7 +160,8 @@ impl<J> Shared<J> {
                 return Some(job);
             }
             if state.closed {
-                state.crew.retain(|m| m.id != id);
+                // The pool is closed and the queue is empty: this worker is done. (It stops
+                // counting in `Leave::drop`, as it would after a panic.)
                 return None;
             }
             state = self.wake.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -178,8 +179,25 @@ impl<J> Shared<J> {
     }
 }
 
+/// Takes a worker out of the crew when its loop ends — because the pool closed, or because
+/// its job panicked (this runs while the panic unwinds). A retired worker has already been
+/// taken out by `retire_idle`. It runs before the worker's results Sender is dropped, so by
+/// the time the results stream ends no exited worker is counted.
+struct Leave<'a, J> {
+    shared: &'a Shared<J>,
+    id: u64,
+}
+
+impl<J> Drop for Leave<'_, J> {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.shared.lock().crew.retain(|m| m.id != id);
+    }
+}
+
 /// What each worker thread runs.
 fn work<J, R>(shared: &Shared<J>, id: u64, process: &impl Fn(J) -> R, results: &Sender<R>) {
+    let _leave = Leave { shared, id };
     while let Some(job) = shared.next_job(id) {
         let result = process(job);
         // Idle *before* the result goes out: whoever receives a result may rely on its
