@@ -107,7 +107,7 @@ impl fmt::Display for PoolError {
 impl std::error::Error for PoolError {}
 
 // ANCHOR: state
-/// A live worker (started, not retired).
+/// A live worker (started, not retired, not exited).
 struct Member {
     id: u64,
     /// `Some(t)`: idle since clock time `t`. `None`: running a job right now.
@@ -297,7 +297,8 @@ impl<J: Send + 'static> DynamicPool<J> {
             .push((id, spawn(Arc::clone(&self.shared), id)));
     }
 
-    /// The number of live workers: started and not retired.
+    /// The number of live workers: started, not retired and not exited. A worker that
+    /// leaves at close, or whose job panicked, stops counting before its thread ends.
     pub fn workers(&self) -> usize {
         self.shared.lock().crew.len()
     }
@@ -329,7 +330,7 @@ impl<J: Send + 'static> DynamicPool<J> {
 
     // ANCHOR: retire
     /// Retires the workers that have been idle for at least `idle_after` ticks (longest idle
-    /// first), keeping at least `min`. Returns how many it retired; [`workers`] drops by that
+    /// first), keeping at least `min`. Retires nothing once the pool is closed. Returns how many it retired; [`workers`] drops by that
     /// much at once, and their threads have ended when this returns.
     ///
     /// While a job is waiting in the queue no worker counts as idle, so nothing is retired.
