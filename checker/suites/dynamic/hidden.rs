@@ -856,10 +856,8 @@ pub fn shutdown_after_a_panic_joins_the_others() {
     let rig = Rig::new();
     let watch = ExitWatch::new();
     let (gate, started, w) = (rig.gate.clone(), rig.started.clone(), watch.clone());
-    let (pool, results) = DynamicPool::new(
-        scaling(3, 3, 100, 0),
-        rig.clock.clone(),
-        move |n: u64| {
+    let (pool, results) =
+        DynamicPool::new(scaling(3, 3, 100, 0), rig.clock.clone(), move |n: u64| {
             w.enlist();
             if n == 0 {
                 testkit::panic_on_purpose("job 0 panics on purpose");
@@ -869,9 +867,8 @@ pub fn shutdown_after_a_panic_joins_the_others() {
                 gate.wait();
             }
             n
-        },
-    )
-    .expect("valid pool");
+        })
+        .expect("valid pool");
     let _release = rig.gate.open_on_drop();
     pool.submit(BLOCKING).expect("an open pool accepts jobs");
     pool.submit(BLOCKING + 1)
@@ -934,9 +931,8 @@ pub fn submit_never_blocks() {
 }
 
 pub fn results_buffered_without_limit() {
-    let (pool, results) =
-        DynamicPool::new(scaling(2, 2, 0, 10), ManualClock::new(0), |n: u64| n)
-            .expect("valid pool");
+    let (pool, results) = DynamicPool::new(scaling(2, 2, 0, 10), ManualClock::new(0), |n: u64| n)
+        .expect("valid pool");
     for n in 0..MANY {
         pool.submit(n).expect("an open pool accepts jobs");
     }

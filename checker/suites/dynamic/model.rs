@@ -151,7 +151,11 @@ pub fn loom_idle_before_result_is_sent() {
              yet. Record a worker as idle BEFORE it sends its result: whoever receives the \
              result may rely on it."
         );
-        assert_eq!(pool.workers(), 0, "workers() after retiring the only worker");
+        assert_eq!(
+            pool.workers(),
+            0,
+            "workers() after retiring the only worker"
+        );
         pool.shutdown();
     });
 }
@@ -207,7 +211,11 @@ pub fn loom_retire_after_close_retires_nothing() {
             results.recv().is_err(),
             "after close, with every result taken, the stream ends"
         );
-        assert_eq!(pool.workers(), 0, "workers() once the stream has ended after close");
+        assert_eq!(
+            pool.workers(),
+            0,
+            "workers() once the stream has ended after close"
+        );
         pool.shutdown();
     });
 }
@@ -223,8 +231,16 @@ pub fn loom_close_wakes_every_idle_worker() {
             results.recv().is_err(),
             "no job was submitted, so the stream can only end"
         );
-        assert_eq!(pool.workers(), 0, "workers() once the stream has ended after close");
-        assert_eq!(pool.submit(7), Err(7), "submit after close hands the job back");
+        assert_eq!(
+            pool.workers(),
+            0,
+            "workers() once the stream has ended after close"
+        );
+        assert_eq!(
+            pool.submit(7),
+            Err(7),
+            "submit after close hands the job back"
+        );
         pool.shutdown();
     });
 }

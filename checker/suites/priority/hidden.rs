@@ -405,7 +405,9 @@ pub fn bad_sizes_rejected() {
     );
     // The messages are given in the stub; they must still say what is wrong.
     assert!(
-        PoolError::NoWorkers.to_string().contains("at least one worker")
+        PoolError::NoWorkers
+            .to_string()
+            .contains("at least one worker")
             && PoolError::ZeroBurst.to_string().contains("at least 1"),
         "PoolError's Display (given in the stub) must say what is wrong"
     );
@@ -456,8 +458,8 @@ pub fn anti_starvation_over_several_rounds() {
     assert_order(
         &s.finish(),
         &[
-            "busy", "h1", "l1", "h2", "h3", "l2", "h4", "h5", "l3", "h6", "h7", "l4", "h8",
-            "l5", "h9", "h10", "l6", "h11",
+            "busy", "h1", "l1", "h2", "h3", "l2", "h4", "h5", "l3", "h6", "h7", "l4", "h8", "l5",
+            "h9", "h10", "l6", "h11",
         ],
         "burst 2, one worker. Queued behind busy: High h1, Low l1. While the worker was inside \
          l1: High h2 h3 h4 h5, Low l2. Inside h3: Low l3. Inside l3: High h6 h7 h8, Low l4 l5. \
@@ -649,7 +651,9 @@ pub fn close_alone_wakes_idle_workers() {
             .expect("a healthy pool accepts jobs");
     }
     for _ in 0..6 {
-        results.recv().expect("the 6 results arrive while the pool is open");
+        results
+            .recv()
+            .expect("the 6 results arrive while the pool is open");
     }
     // Every worker is idle (or about to be). close() alone must wake them all: the stream
     // ends while the closed pool is still alive.

@@ -559,8 +559,7 @@ pub fn invalid_pools_rejected() {
     let probe = Arc::new(());
     assert!(
         ResultPool::<u8>::new(0, Order::Submission { window: 2 }, probed(&probe)).is_err()
-            && ResultPool::<u8>::new(3, Order::Submission { window: 0 }, probed(&probe))
-                .is_err(),
+            && ResultPool::<u8>::new(3, Order::Submission { window: 0 }, probed(&probe)).is_err(),
         "0 workers and a window of 0 are errors"
     );
     assert_eq!(
@@ -571,8 +570,12 @@ pub fn invalid_pools_rejected() {
     );
     // The messages are given in the stub; they must still say what is wrong.
     assert!(
-        PoolError::NoWorkers.to_string().contains("at least one worker")
-            && PoolError::ZeroWindow.to_string().contains("window of at least 1"),
+        PoolError::NoWorkers
+            .to_string()
+            .contains("at least one worker")
+            && PoolError::ZeroWindow
+                .to_string()
+                .contains("window of at least 1"),
         "PoolError's Display (given in the stub) must say what is wrong"
     );
     assert_eq!(
@@ -841,7 +844,11 @@ pub fn close_alone_ends_the_stream() {
             "{order:?}: every result had been taken before close, so after close the stream \
              must end (while the pool still exists): the idle workers must leave"
         );
-        assert_eq!(pool.submit(9), Err(9), "submit after close hands the job back");
+        assert_eq!(
+            pool.submit(9),
+            Err(9),
+            "submit after close hands the job back"
+        );
         pool.shutdown();
         assert_eq!(exits.exited(), exits.enlisted());
     }
@@ -870,7 +877,10 @@ pub fn closed_wins_over_full() {
         "into_inner gives back the job inside a Closed error"
     );
     assert_eq!(results.next().map(|r| r.id), Some(JobId(0)));
-    assert!(results.next().is_none(), "closed and drained: the stream ends");
+    assert!(
+        results.next().is_none(),
+        "closed and drained: the stream ends"
+    );
     pool.shutdown();
 }
 
@@ -988,5 +998,9 @@ pub fn no_worker_left_is_closed_not_full() {
     );
     drop(results);
     pool.shutdown();
-    assert_eq!(testkit::unexpected_panics(), 0, "nothing but job 0 may panic");
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "nothing but job 0 may panic"
+    );
 }

@@ -159,7 +159,11 @@ pub fn loom_close_alone_ends_the_stream() {
             results.next().is_none(),
             "no job was submitted, so after close the stream can only end"
         );
-        assert_eq!(pool.submit(7), Err(7), "submit after close hands the job back");
+        assert_eq!(
+            pool.submit(7),
+            Err(7),
+            "submit after close hands the job back"
+        );
         pool.shutdown();
     });
 }
