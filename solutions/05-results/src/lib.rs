@@ -255,8 +255,7 @@ impl<J: Send + 'static> ResultPool<J> {
     /// The job queue, unless the pool is closed, nobody reads the results any more, or no
     /// worker is left to run a job.
     fn open(&self) -> Option<&Sender<(JobId, J)>> {
-        if self.consumer_gone.load(Ordering::Acquire) || self.alive.load(Ordering::Acquire) == 0
-        {
+        if self.consumer_gone.load(Ordering::Acquire) || self.alive.load(Ordering::Acquire) == 0 {
             return None;
         }
         self.jobs.as_ref()
