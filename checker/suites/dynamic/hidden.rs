@@ -11,7 +11,7 @@ use std::thread::{self, ThreadId};
 
 use dynamic::{DynamicPool, ManualClock, PoolError, Scaling};
 use testkit::check;
-use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits};
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits, identity_holding};
 use workbook_sync::channel::Receiver;
 
 fn scaling(min: usize, max: usize, grow_above: usize, idle_after: u64) -> Scaling {
@@ -84,29 +84,24 @@ fn expect_retired(pool: &DynamicPool<u64>, expected: usize, situation: &str) {
     );
 }
 
-/// A job function that owns a clone of `probe`: while a thread holds the function, the
-/// probe's count stays above 1.
-fn probed(probe: &Arc<()>) -> impl Fn(u8) -> u8 + Send + Sync + 'static {
-    let held = Arc::clone(probe);
-    move |n| {
-        let _ = &held;
-        n
-    }
-}
-
 pub fn limits_are_validated() {
     let clock = ManualClock::new(0);
     let probe = Arc::new(());
     for (min, max) in [(0, 0), (2, 0)] {
         assert_eq!(
-            DynamicPool::<u8>::new(scaling(min, max, 1, 1), clock.clone(), probed(&probe)).err(),
+            DynamicPool::<u8>::new(
+                scaling(min, max, 1, 1),
+                clock.clone(),
+                identity_holding(&probe)
+            )
+            .err(),
             Some(PoolError::NoWorkers),
             "new with min = {min}, max = 0 must return Err(PoolError::NoWorkers): a pool that \
              may never start a worker would accept jobs and never run them"
         );
     }
     assert_eq!(
-        DynamicPool::<u8>::new(scaling(3, 2, 1, 1), clock.clone(), probed(&probe)).err(),
+        DynamicPool::<u8>::new(scaling(3, 2, 1, 1), clock.clone(), identity_holding(&probe)).err(),
         Some(PoolError::MinAboveMax { min: 3, max: 2 }),
         "new with min = 3 > max = 2 must return Err(PoolError::MinAboveMax {{ min: 3, max: 2 }})"
     );

@@ -12,7 +12,7 @@ use std::thread;
 use pretty_assertions::assert_eq;
 use priority::{PoolError, Priority, PriorityPool};
 use testkit::check;
-use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits};
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits, identity_holding};
 use workbook_sync::channel::Receiver;
 
 use Priority::{High, Low};
@@ -375,25 +375,15 @@ pub fn workers_run_at_once() {
     assert_eq!(results.iter().count(), N);
 }
 
-/// A job function that owns a clone of `probe`: while a thread holds the function, the
-/// probe's count stays above 1.
-fn probed(probe: &Arc<()>) -> impl Fn(u8) -> u8 + Send + Sync + 'static {
-    let held = Arc::clone(probe);
-    move |n| {
-        let _ = &held;
-        n
-    }
-}
-
 pub fn bad_sizes_rejected() {
     let probe = Arc::new(());
     assert_eq!(
-        PriorityPool::<u8>::new(0, 2, probed(&probe)).err(),
+        PriorityPool::<u8>::new(0, 2, identity_holding(&probe)).err(),
         Some(PoolError::NoWorkers),
         "PriorityPool::new(0, ..) must return Err(PoolError::NoWorkers)"
     );
     assert_eq!(
-        PriorityPool::<u8>::new(3, 0, probed(&probe)).err(),
+        PriorityPool::<u8>::new(3, 0, identity_holding(&probe)).err(),
         Some(PoolError::ZeroBurst),
         "PriorityPool::new(3, 0, ..) must return Err(PoolError::ZeroBurst)"
     );

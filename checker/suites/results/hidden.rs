@@ -14,7 +14,7 @@ use std::thread;
 use pretty_assertions::assert_eq;
 use results::{JobId, JobResult, Order, PoolError, ResultPool, TrySubmitError, fold};
 use testkit::check;
-use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits};
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits, identity_holding};
 
 fn ids<R>(results: &[JobResult<R>]) -> Vec<u64> {
     results.iter().map(|r| r.id.0).collect()
@@ -545,21 +545,13 @@ pub fn fold_of_nothing_is_init() {
     assert_eq!(folded, Ok(41), "zero jobs: fold returns `init` unchanged");
 }
 
-/// A job function that owns a clone of `probe`: while a thread holds the function, the
-/// probe's count stays above 1.
-fn probed(probe: &Arc<()>) -> impl Fn(u8) -> u8 + Send + Sync + 'static {
-    let held = Arc::clone(probe);
-    move |n| {
-        let _ = &held;
-        n
-    }
-}
-
 pub fn invalid_pools_rejected() {
     let probe = Arc::new(());
     assert!(
-        ResultPool::<u8>::new(0, Order::Submission { window: 2 }, probed(&probe)).is_err()
-            && ResultPool::<u8>::new(3, Order::Submission { window: 0 }, probed(&probe)).is_err(),
+        ResultPool::<u8>::new(0, Order::Submission { window: 2 }, identity_holding(&probe))
+            .is_err()
+            && ResultPool::<u8>::new(3, Order::Submission { window: 0 }, identity_holding(&probe))
+                .is_err(),
         "0 workers and a window of 0 are errors"
     );
     assert_eq!(

@@ -195,3 +195,14 @@ impl ExitWatch {
         }
     }
 }
+
+/// A job function `n -> n` that owns a clone of `probe`: as long as any thread still holds
+/// the function, `Arc::strong_count(probe)` stays above 1. After a `new` that returned an
+/// error, a count of 1 proves no worker thread was started with it.
+pub fn identity_holding<T: 'static>(probe: &Arc<()>) -> impl Fn(T) -> T + Send + Sync + 'static {
+    let held = Arc::clone(probe);
+    move |n| {
+        let _ = &held;
+        n
+    }
+}
