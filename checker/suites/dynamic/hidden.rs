@@ -4,14 +4,14 @@
 //! Workers are held busy with gates (never with sleeps), so the queue backs up exactly as
 //! far as a test wants; time moves only when a test moves its `ManualClock`.
 
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::{Arc, Barrier, Condvar, Mutex};
-use std::thread;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread::{self, ThreadId};
 
 use dynamic::{DynamicPool, ManualClock, PoolError, Scaling};
 use testkit::check;
-use testkit::gate::{Arrivals, Gate, ThreadExits};
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits, identity_holding};
 use workbook_sync::channel::Receiver;
 
 fn scaling(min: usize, max: usize, grow_above: usize, idle_after: u64) -> Scaling {
@@ -86,18 +86,41 @@ fn expect_retired(pool: &DynamicPool<u64>, expected: usize, situation: &str) {
 
 pub fn limits_are_validated() {
     let clock = ManualClock::new(0);
+    let probe = Arc::new(());
     for (min, max) in [(0, 0), (2, 0)] {
         assert_eq!(
-            DynamicPool::<u8>::new(scaling(min, max, 1, 1), clock.clone(), |n: u8| n).err(),
+            DynamicPool::<u8>::new(
+                scaling(min, max, 1, 1),
+                clock.clone(),
+                identity_holding(&probe)
+            )
+            .err(),
             Some(PoolError::NoWorkers),
             "new with min = {min}, max = 0 must return Err(PoolError::NoWorkers): a pool that \
              may never start a worker would accept jobs and never run them"
         );
     }
     assert_eq!(
-        DynamicPool::<u8>::new(scaling(3, 2, 1, 1), clock.clone(), |n: u8| n).err(),
+        DynamicPool::<u8>::new(scaling(3, 2, 1, 1), clock.clone(), identity_holding(&probe)).err(),
         Some(PoolError::MinAboveMax { min: 3, max: 2 }),
         "new with min = 3 > max = 2 must return Err(PoolError::MinAboveMax {{ min: 3, max: 2 }})"
+    );
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "new returned an error, but a thread still holds the job function: no thread may be \
+         started on error (check the limits before starting any worker)"
+    );
+    // The messages are given in the stub; they must still say what is wrong.
+    assert!(
+        PoolError::MinAboveMax { min: 3, max: 2 }
+            .to_string()
+            .contains("min (3) is above max (2)"),
+        "PoolError's Display (given in the stub) must name both limits"
+    );
+    assert!(
+        PoolError::NoWorkers.to_string().contains("max >= 1"),
+        "PoolError::NoWorkers's Display (given in the stub) must say max must be at least 1"
     );
     for (min, max) in [(0, 1), (2, 2)] {
         let (pool, _results) =
@@ -394,56 +417,8 @@ pub fn retire_spares_a_busy_worker_and_its_job() {
     );
 }
 
-/// Like `testkit::gate::ThreadExits`, but a test can *wait* for exits.
-#[derive(Clone, Default)]
-struct ExitWatch {
-    inner: Arc<(Mutex<(usize, usize)>, Condvar)>,
-}
-
-struct WatchProbe(Option<ExitWatch>);
-
-impl Drop for WatchProbe {
-    fn drop(&mut self) {
-        if let Some(watch) = self.0.take() {
-            let (counts, cv) = &*watch.inner;
-            counts.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
-            cv.notify_all();
-        }
-    }
-}
-
-thread_local! {
-    static WATCH: RefCell<WatchProbe> = const { RefCell::new(WatchProbe(None)) };
-}
-
-impl ExitWatch {
-    /// Marks the calling thread; its exit is counted once it ends.
-    fn enlist(&self) {
-        WATCH.with(|w| {
-            let mut w = w.borrow_mut();
-            if w.0.is_none() {
-                w.0 = Some(self.clone());
-                self.inner.0.lock().unwrap().0 += 1;
-            }
-        });
-    }
-
-    fn counts(&self) -> (usize, usize) {
-        *self.inner.0.lock().unwrap()
-    }
-
-    /// Blocks until `n` enlisted threads have ended (the checker's timeout reports a hang).
-    fn wait_for_exits(&self, n: usize) {
-        let (counts, cv) = &*self.inner;
-        let mut guard = counts.lock().unwrap();
-        while guard.1 < n {
-            guard = cv.wait(guard).unwrap();
-        }
-    }
-}
-
 pub fn retired_worker_thread_ends_before_shutdown() {
-    let watch = ExitWatch::default();
+    let watch = ExitWatch::new();
     let (gate, started) = (Gate::new(), Arrivals::new());
     let (w, g, s) = (watch.clone(), gate.clone(), started.clone());
     let (pool, results) = DynamicPool::new(scaling(1, 2, 0, 0), ManualClock::new(0), move |n| {
@@ -641,4 +616,350 @@ pub fn every_job_runs_exactly_once_while_scaling() {
     check::each_exactly_once("job", &processed.lock().unwrap(), 400);
     let results = consumer.join().expect("consumer thread");
     check::each_exactly_once("result", &results, 400);
+}
+
+/// A pool for the retirement-order test: the k-th job to *start* (counting from 1) waits at
+/// gate k, and every result says which job ran on which thread.
+struct Ranked {
+    pool: DynamicPool<u64>,
+    results: Receiver<(u64, ThreadId)>,
+    clock: ManualClock,
+    gates: Vec<Gate>,
+    /// The thread that started the k-th job, at index k - 1.
+    threads: Arc<Mutex<Vec<ThreadId>>>,
+    started: Arrivals,
+}
+
+impl Ranked {
+    fn new(limits: Scaling, gates: usize) -> Self {
+        let gates: Vec<Gate> = (0..gates).map(|_| Gate::new()).collect();
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let started = Arrivals::new();
+        let clock = ManualClock::new(0);
+        let (g, t, s) = (gates.clone(), Arc::clone(&threads), started.clone());
+        let (pool, results) = DynamicPool::new(limits, clock.clone(), move |n: u64| {
+            let rank = {
+                let mut threads = t.lock().unwrap();
+                threads.push(thread::current().id());
+                threads.len()
+            };
+            s.arrive();
+            if let Some(gate) = g.get(rank - 1) {
+                gate.wait();
+            }
+            (n, thread::current().id())
+        })
+        .unwrap_or_else(|e| panic!("{limits:?} is a valid configuration, but new said: {e}"));
+        Ranked {
+            pool,
+            results,
+            clock,
+            gates,
+            threads,
+            started,
+        }
+    }
+
+    fn thread_of_start(&self, rank: usize) -> ThreadId {
+        self.threads.lock().unwrap()[rank - 1]
+    }
+
+    fn submit(&self, n: u64) {
+        self.pool.submit(n).expect("an open pool accepts jobs");
+    }
+
+    /// Three workers W1, W2, W3 (started in that order), each inside one job held at a gate,
+    /// and one more job queued: W1 ran the 1st job to start, W2 the 2nd, W3 the 3rd.
+    fn three_busy_workers(&self) {
+        self.submit(1); // W1 (from `new`) takes it: the only worker
+        self.started.wait_for(1);
+        self.submit(2); // 1 waiting: not more than grow_above = 1
+        self.submit(3); // 2 waiting: W2 starts and takes one (W1 is busy)
+        self.started.wait_for(2);
+        self.submit(4); // 2 waiting again: W3 starts and takes one
+        self.started.wait_for(3);
+        assert_eq!(
+            self.pool.workers(),
+            3,
+            "workers() after two submits that each left 2 jobs waiting (grow_above = 1, max = 3)"
+        );
+    }
+
+    /// Opens the gate of the worker that started job `rank` at time `now`, and waits for the
+    /// `results` it then delivers: it goes idle at `now`.
+    fn release(&self, rank: usize, now: u64, results: usize) {
+        self.clock.set(now);
+        self.gates[rank - 1].open();
+        for _ in 0..results {
+            next_result(&self.results, "a released job");
+        }
+    }
+
+    /// Checks which worker survived a retirement: the next job runs on it.
+    fn survivor_is(&self, rank: usize, situation: &str) {
+        self.submit(100);
+        let (_, ran_on) = next_result(&self.results, "a job submitted after retiring");
+        let workers: Vec<ThreadId> = (1..=3).map(|r| self.thread_of_start(r)).collect();
+        let survivor = workers
+            .iter()
+            .position(|&t| t == ran_on)
+            .map_or("a thread that never ran a job".to_string(), |i| {
+                format!("W{}", i + 1)
+            });
+        assert_eq!(
+            ran_on,
+            self.thread_of_start(rank),
+            "{situation}\nretire_idle retired 2 of the 3 workers (min = 1); the one left \
+             must be W{rank}, the one idle for the shortest time, but the next job ran on \
+             {survivor}. retire_idle retires the workers idle the LONGEST first (the \
+             earliest idle time), not the first ones in your list, nor the last ones."
+        );
+    }
+
+    fn finish(self) {
+        for gate in &self.gates {
+            gate.open();
+        }
+        self.pool.shutdown();
+    }
+}
+
+pub fn retires_the_longest_idle_first() {
+    let limits = scaling(1, 3, 1, 10);
+    // Round 1: they go idle in the reverse of the order they were started.
+    let r = Ranked::new(limits, 3);
+    r.three_busy_workers();
+    r.release(3, 0, 2); // W3 finishes its job and the queued one at time 0
+    r.release(2, 3, 1);
+    r.release(1, 6, 1);
+    r.clock.set(20);
+    assert_eq!(
+        r.pool.retire_idle(),
+        2,
+        "retire_idle() at time 20 with 3 workers idle since 0, 3 and 6 (idle_after = 10, \
+         min = 1): expected it to retire 2"
+    );
+    r.survivor_is(
+        1,
+        "W3 went idle at time 0, W2 at 3 and W1 at 6 (W1 was started first).",
+    );
+    r.finish();
+    // Round 2: they go idle in the order they were started.
+    let r = Ranked::new(limits, 3);
+    r.three_busy_workers();
+    r.release(1, 0, 2); // W1 finishes its job and the queued one at time 0
+    r.release(2, 3, 1);
+    r.release(3, 6, 1);
+    r.clock.set(20);
+    assert_eq!(
+        r.pool.retire_idle(),
+        2,
+        "retire_idle() at time 20 with 3 workers idle since 0, 3 and 6 (idle_after = 10, \
+         min = 1): expected it to retire 2"
+    );
+    r.survivor_is(
+        3,
+        "W1 went idle at time 0, W2 at 3 and W3 at 6 (W3 was started last).",
+    );
+    r.finish();
+}
+
+pub fn close_alone_wakes_idle_workers() {
+    let rig = Rig::new();
+    let (mut pool, results) = rig.pool(scaling(2, 3, 100, 0));
+    for n in 0..3 {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    for _ in 0..3 {
+        next_result(&results, "the 3 jobs");
+    }
+    // Both workers are idle (or about to be). close() alone must wake them: they exit, and
+    // the stream ends while the closed pool is still alive.
+    pool.close();
+    assert_eq!(
+        results.iter().count(),
+        0,
+        "every result had been taken before close"
+    );
+    assert_eq!(
+        pool.workers(),
+        0,
+        "workers() after close, once the results stream has ended: every worker has exited, \
+         and an exited worker no longer counts. Take a worker out of the count when it leaves \
+         its loop, before it drops its results Sender."
+    );
+    rig.clock.set(50);
+    assert_eq!(
+        pool.retire_idle(),
+        0,
+        "retire_idle() after close must retire nothing"
+    );
+    assert_eq!(
+        pool.submit(9),
+        Err(9),
+        "submit after close must hand the job back (Err(job))"
+    );
+    pool.shutdown();
+    assert_eq!(rig.exits.exited(), rig.exits.enlisted());
+}
+
+pub fn panicked_worker_stops_counting() {
+    let watch = ExitWatch::new();
+    let w = watch.clone();
+    let (pool, results) = DynamicPool::new(scaling(1, 1, 100, 0), ManualClock::new(0), move |n| {
+        w.enlist();
+        if n == 0 {
+            testkit::panic_on_purpose("job 0 panics on purpose");
+        }
+        n
+    })
+    .expect("valid pool");
+    pool.submit(0u64).expect("an open pool accepts jobs");
+    watch.wait_for_exits(1); // the only worker's job panicked: its thread has ended
+    assert_eq!(
+        pool.workers(),
+        0,
+        "workers() once the only worker's thread has ended because its job panicked: a dead \
+         worker must not count (or a max = 1 pool would never start another, and every later \
+         job would wait forever). Take a worker out of the count when it leaves its loop for \
+         any reason — a guard whose Drop runs while the panic unwinds does it."
+    );
+    pool.submit(1).expect("an open pool accepts jobs");
+    assert_eq!(
+        pool.workers(),
+        1,
+        "a submit to a pool with no worker left starts one"
+    );
+    assert_eq!(next_result(&results, "job 1, submitted after the panic"), 1);
+    pool.shutdown();
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "something other than job 0 panicked — most likely shutdown, joining the worker whose \
+         job panicked (`join().unwrap()`): a worker that panicked is not an error for \
+         shutdown, which must join the others and return"
+    );
+    assert_eq!(
+        watch.counts(),
+        (2, 2),
+        "(threads that ran jobs, threads ended) after shutdown"
+    );
+    assert_eq!(check::drain_closed(&results), Vec::<u64>::new());
+}
+
+pub fn shutdown_after_a_panic_joins_the_others() {
+    let rig = Rig::new();
+    let watch = ExitWatch::new();
+    let (gate, started, w) = (rig.gate.clone(), rig.started.clone(), watch.clone());
+    let (pool, results) =
+        DynamicPool::new(scaling(3, 3, 100, 0), rig.clock.clone(), move |n: u64| {
+            w.enlist();
+            if n == 0 {
+                testkit::panic_on_purpose("job 0 panics on purpose");
+            }
+            started.arrive();
+            if n >= BLOCKING {
+                gate.wait();
+            }
+            n
+        })
+        .expect("valid pool");
+    let _release = rig.gate.open_on_drop();
+    pool.submit(BLOCKING).expect("an open pool accepts jobs");
+    pool.submit(BLOCKING + 1)
+        .expect("an open pool accepts jobs");
+    rig.started.wait_for(2); // two workers are busy: the third takes job 0
+    pool.submit(0).expect("an open pool accepts jobs");
+    watch.wait_for_exits(1);
+    assert_eq!(
+        pool.workers(),
+        2,
+        "workers() once one of 3 workers has ended because its job panicked"
+    );
+    for n in 1..=20 {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    rig.gate.open();
+    pool.shutdown();
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "something other than job 0 panicked — most likely shutdown, joining the worker whose \
+         job panicked (`join().unwrap()`): shutdown must join the others and return"
+    );
+    assert_eq!(
+        watch.counts(),
+        (3, 3),
+        "(threads that ran jobs, threads ended) after shutdown: shutdown must join every \
+         other worker even though one of them panicked"
+    );
+    let mut got = check::drain_closed(&results);
+    got.sort_unstable();
+    let mut want: Vec<u64> = (1..=20).collect();
+    want.extend([BLOCKING, BLOCKING + 1]);
+    assert_eq!(
+        got, want,
+        "every job but the one that panicked must run and come back"
+    );
+}
+
+/// Far more than any "big enough" constant a queue or results channel might be bounded at.
+const MANY: u64 = 100_000;
+
+pub fn submit_never_blocks() {
+    let rig = Rig::new();
+    let (pool, results) = rig.pool(scaling(1, 1, 0, 10));
+    let _release = rig.gate.open_on_drop();
+    pool.submit(BLOCKING).expect("an open pool accepts jobs");
+    rig.started.wait_for(1); // the only worker is held: everything else stays queued
+    for n in 0..MANY {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    expect_workers(&pool, 1, "100 000 submits with max = 1");
+    rig.gate.open();
+    pool.shutdown();
+    assert_eq!(
+        check::drain_closed(&results).len() as u64,
+        MANY + 1,
+        "every queued job must run"
+    );
+}
+
+pub fn results_buffered_without_limit() {
+    let (pool, results) = DynamicPool::new(scaling(2, 2, 0, 10), ManualClock::new(0), |n: u64| n)
+        .expect("valid pool");
+    for n in 0..MANY {
+        pool.submit(n).expect("an open pool accepts jobs");
+    }
+    // Nobody reads a result until shutdown has returned.
+    pool.shutdown();
+    let got = check::drain_closed(&results);
+    check::each_exactly_once("result", &got, MANY);
+}
+
+pub fn clock_can_be_a_closure() {
+    let ticks = Arc::new(AtomicU64::new(0));
+    let t = Arc::clone(&ticks);
+    let (pool, results) = DynamicPool::new(
+        scaling(0, 1, 100, 10),
+        move || t.load(Ordering::SeqCst),
+        |n: u64| n,
+    )
+    .expect("valid pool");
+    ticks.store(100, Ordering::SeqCst);
+    pool.submit(1).expect("an open pool accepts jobs");
+    next_result(&results, "job 1"); // the worker went idle at time 100
+    ticks.store(109, Ordering::SeqCst);
+    expect_retired(
+        &pool,
+        0,
+        "at time 109 (from a closure clock) for a worker idle since 100, idle_after = 10",
+    );
+    ticks.store(110, Ordering::SeqCst);
+    expect_retired(
+        &pool,
+        1,
+        "at time 110 (from a closure clock) for a worker idle since 100",
+    );
+    pool.shutdown();
 }

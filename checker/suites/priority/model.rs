@@ -92,3 +92,34 @@ pub fn loom_close_wakes_every_idle_worker() {
         );
     });
 }
+
+pub fn loom_close_alone_wakes_every_idle_worker() {
+    testkit::model(|| {
+        // Threads: main + 2 workers, both idle (no job at all), maybe both asleep.
+        let (mut pool, results) = PriorityPool::new(2, 1, |n: u8| n).expect("valid pool");
+        pool.close();
+        // The pool is still alive: only close() itself can have woken the workers.
+        assert!(
+            results.recv().is_err(),
+            "no job was submitted, so the stream can only end"
+        );
+        assert_eq!(
+            pool.submit(Priority::High, 7),
+            Err(7),
+            "submit after close hands the job back"
+        );
+        pool.shutdown();
+    });
+}
+
+pub fn loom_submit_wakes_an_idle_worker() {
+    testkit::model(|| {
+        // Threads: main + 1 worker, idle (maybe asleep) when the job arrives.
+        let (pool, results) = PriorityPool::new(1, 1, |n: u8| n).expect("valid pool");
+        pool.submit(Priority::Low, 1)
+            .expect("a healthy pool accepts jobs");
+        // Before any close or shutdown: only the submit's own wake-up can get the job run.
+        assert_eq!(results.recv(), Ok(1), "the job's result arrives");
+        pool.shutdown();
+    });
+}

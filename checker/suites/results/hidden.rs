@@ -7,49 +7,14 @@
 //! ends, a result that is never handed out), the test hangs on that wrong pool and the
 //! checker's timeout reports it with the test's explanation.
 
-use std::cell::RefCell;
-use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use pretty_assertions::assert_eq;
 use results::{JobId, JobResult, Order, PoolError, ResultPool, TrySubmitError, fold};
 use testkit::check;
-use testkit::gate::{Arrivals, Gate, ThreadExits};
-
-/// Counts panics on every thread from now on. The harness's own hook still runs, so a
-/// worker's panic message is still reported next to this test's failure.
-fn count_panics() -> Arc<AtomicUsize> {
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        seen.fetch_add(1, Ordering::SeqCst);
-        previous(info);
-    }));
-    count
-}
-
-/// Opens a gate when the calling thread exits (thread-local destructors run when a thread
-/// finishes). Lets a test release a job exactly when *another* worker has stopped.
-struct OpenOnExit(Option<Gate>);
-
-impl Drop for OpenOnExit {
-    fn drop(&mut self) {
-        if let Some(gate) = self.0.take() {
-            gate.open();
-        }
-    }
-}
-
-thread_local! {
-    static OPEN_ON_EXIT: RefCell<OpenOnExit> = const { RefCell::new(OpenOnExit(None)) };
-}
-
-fn open_when_this_thread_exits(gate: &Gate) {
-    OPEN_ON_EXIT.with(|slot| slot.borrow_mut().0 = Some(gate.clone()));
-}
+use testkit::gate::{Arrivals, ExitWatch, Gate, ThreadExits, identity_holding};
 
 fn ids<R>(results: &[JobResult<R>]) -> Vec<u64> {
     results.iter().map(|r| r.id.0).collect()
@@ -68,6 +33,11 @@ fn uneven_work(n: u64) -> u64 {
 pub fn every_result_matches_its_job() {
     let (pool, results) =
         ResultPool::new(4, Order::Completion, |n: u64| n * 3 + 1).expect("4 workers is valid");
+    assert_eq!(
+        pool.workers(),
+        4,
+        "workers() reports the number of worker threads"
+    );
     // Consume concurrently, so this test does not depend on how results are buffered.
     let consumer = thread::spawn(move || results.collect::<Vec<JobResult<u64>>>());
     let mut inputs = Vec::new();
@@ -238,19 +208,41 @@ pub fn window_bounds_jobs_in_the_pool() {
     pool.shutdown();
 }
 
+/// Far more than any "big enough" constant a queue, window or results channel might be
+/// bounded at.
+const MANY: u32 = 100_000;
+
 pub fn completion_mode_has_no_window() {
-    let (pool, results) = ResultPool::new(2, Order::Completion, |n: u32| n).expect("valid pool");
-    for n in 0..200 {
+    let gate = Gate::new();
+    let inside = Arrivals::new();
+    let (g, i) = (gate.clone(), inside.clone());
+    let (pool, results) = ResultPool::new(2, Order::Completion, move |n: u32| {
+        if n < 2 {
+            i.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    assert_eq!(pool.try_submit(0), Ok(JobId(0)));
+    assert_eq!(pool.try_submit(1), Ok(JobId(1)));
+    inside.wait_for(2); // both workers are held: every later job stays queued
+    for n in 2..MANY {
         let outcome = pool.try_submit(n);
         assert_eq!(
             outcome,
             Ok(JobId(u64::from(n))),
-            "completion mode has no window: try_submit never reports Full, and results are \
-             buffered without limit until they are read"
+            "completion mode has no window: try_submit never reports Full and never waits, \
+             however many jobs are queued (both workers were held while 100 000 jobs were \
+             submitted)"
         );
     }
+    gate.open();
+    // Nobody reads a result until shutdown has returned: they are buffered without limit.
     pool.shutdown();
-    assert_eq!(results.count(), 200, "every result is there after shutdown");
+    let got: Vec<u64> = results.map(|r| r.id.0).collect();
+    check::each_exactly_once("result id", &got, u64::from(MANY));
 }
 
 pub fn completion_results_stream() {
@@ -316,17 +308,17 @@ pub fn ordered_results_stream() {
 pub fn stream_waits_for_the_last_worker() {
     // Job 0 is held until the OTHER worker's thread has exited; only then may it finish.
     // The stream must still deliver its result: it ends when the last worker is done.
-    let release = Gate::new();
+    let other = ExitWatch::new();
     let started = Arrivals::new();
-    let (r, s) = (release.clone(), started.clone());
+    let (o, s) = (other.clone(), started.clone());
     let (mut pool, results) = ResultPool::new(2, Order::Completion, move |n: u32| {
         if n == 0 {
             s.arrive();
-            r.wait();
+            o.wait_for_exits(1);
         } else {
             // Runs on the other worker (job 0 occupies the first): when that worker's
             // thread exits, job 0 is released.
-            open_when_this_thread_exits(&r);
+            o.enlist();
         }
         n
     })
@@ -389,7 +381,6 @@ pub fn results_end_after_shutdown() {
 }
 
 pub fn dropping_results_discards_queued_jobs() {
-    let panics = count_panics();
     let gate = Gate::new();
     let started = Arrivals::new();
     let exits = ThreadExits::new();
@@ -430,7 +421,7 @@ pub fn dropping_results_discards_queued_jobs() {
     gate.open(); // job 0 finishes; its result has nowhere to go
     pool.shutdown();
     assert_eq!(
-        panics.load(Ordering::SeqCst),
+        testkit::unexpected_panics(),
         0,
         "a thread panicked after the consumer dropped the results stream — most likely a \
          worker's `results.send(..).unwrap()`. A consumer that stops listening is not an \
@@ -555,6 +546,30 @@ pub fn fold_of_nothing_is_init() {
 }
 
 pub fn invalid_pools_rejected() {
+    let probe = Arc::new(());
+    assert!(
+        ResultPool::<u8>::new(0, Order::Submission { window: 2 }, identity_holding(&probe))
+            .is_err()
+            && ResultPool::<u8>::new(3, Order::Submission { window: 0 }, identity_holding(&probe))
+                .is_err(),
+        "0 workers and a window of 0 are errors"
+    );
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "new returned an error, but a thread still holds the job function: no thread may be \
+         started on error (check the sizes before starting any worker)"
+    );
+    // The messages are given in the stub; they must still say what is wrong.
+    assert!(
+        PoolError::NoWorkers
+            .to_string()
+            .contains("at least one worker")
+            && PoolError::ZeroWindow
+                .to_string()
+                .contains("window of at least 1"),
+        "PoolError's Display (given in the stub) must say what is wrong"
+    );
     assert_eq!(
         ResultPool::<u8>::new(0, Order::Completion, |n: u8| n).err(),
         Some(PoolError::NoWorkers),
@@ -569,6 +584,24 @@ pub fn invalid_pools_rejected() {
         fold(0, Order::Completion, 0..3u8, |n| n, 0, |acc, _| acc),
         Err(PoolError::NoWorkers),
         "fold reports the pool's errors"
+    );
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let outcome = fold(
+        2,
+        Order::Submission { window: 0 },
+        0..3u8,
+        move |n| {
+            c.fetch_add(1, Ordering::SeqCst);
+            n
+        },
+        0,
+        |acc, _| acc + 1,
+    );
+    assert_eq!(
+        (outcome, calls.load(Ordering::SeqCst)),
+        (Err(PoolError::ZeroWindow), 0),
+        "(fold's outcome with a window of 0, jobs run): the error comes before any job runs"
     );
 }
 
@@ -660,5 +693,306 @@ pub fn drop_joins_workers() {
         exits.enlisted(),
         "the pool was dropped but a worker thread was still running: implement Drop so it \
          closes the queue and joins every worker"
+    );
+}
+
+pub fn ordered_far_past_the_window() {
+    // Every job whose id is a multiple of 3 waits until job id + 1 has finished, so results
+    // arrive out of order all the way through 100 000 jobs (window 3, 2 workers).
+    let done = Arc::new((Mutex::new(vec![false; MANY as usize + 1]), Condvar::new()));
+    let d = Arc::clone(&done);
+    let (pool, results) = ResultPool::new(2, Order::Submission { window: 3 }, move |n: u64| {
+        let (flags, cv) = &*d;
+        if n % 3 == 0 && n + 1 < u64::from(MANY) {
+            let mut flags = flags.lock().unwrap();
+            while !flags[n as usize + 1] {
+                flags = cv.wait(flags).unwrap();
+            }
+        }
+        flags.lock().unwrap()[n as usize] = true;
+        cv.notify_all();
+        n * 2
+    })
+    .expect("valid pool");
+    let consumer = thread::spawn(move || {
+        let mut out_of_turn = None;
+        let mut count = 0u64;
+        for (expected, r) in results.enumerate() {
+            count += 1;
+            if out_of_turn.is_none() && (r.id.0 != expected as u64 || r.value != r.id.0 * 2) {
+                out_of_turn = Some((expected, r.id.0, r.value));
+            }
+        }
+        (count, out_of_turn)
+    });
+    for n in 0..u64::from(MANY) {
+        pool.submit(n).expect("a healthy pool accepts jobs");
+    }
+    pool.shutdown();
+    let (count, out_of_turn) = consumer.join().expect("consumer thread");
+    assert_eq!(
+        out_of_turn, None,
+        "ordered mode over 100 000 jobs with a window of 3 (and every third job finishing \
+         after the next one): (position, id delivered, value) of the first result out of \
+         turn or with a wrong value. The order must hold however far past the window the \
+         ids go: index the reorder buffer by `id - next`, never by a wrapped or truncated id."
+    );
+    assert_eq!(count, u64::from(MANY), "every result must come back once");
+}
+
+pub fn fold_completion_folds_in_completion_order() {
+    // Job 0 is held until `f` has folded every other result: in completion mode it must be
+    // folded last.
+    let gate = Gate::new();
+    let exits = ThreadExits::new();
+    let (g, e) = (gate.clone(), exits.clone());
+    let opener = gate.clone();
+    let jobs: Vec<u64> = (0..6).map(|k| 100 + k * 7).collect();
+    let folded = fold(
+        3,
+        Order::Completion,
+        jobs.clone(),
+        move |job: u64| {
+            e.enlist();
+            if job == 100 {
+                g.wait();
+            }
+            job + 1
+        },
+        Vec::new(),
+        move |mut acc: Vec<(u64, u64)>, r| {
+            acc.push((r.id.0, r.value));
+            if acc.len() == 5 {
+                opener.open();
+            }
+            acc
+        },
+    )
+    .expect("valid pool");
+    assert_eq!(
+        folded.last().map(|&(id, _)| id),
+        Some(0),
+        "fold in completion mode: job 0 could only finish after `f` had folded all 5 other \
+         results, so it must be folded last. `f` sees the results in the order the stream \
+         delivers them — completion order here — each as soon as it arrives. (Folded: \
+         {folded:?})"
+    );
+    let mut by_id = folded.clone();
+    by_id.sort_unstable();
+    let want: Vec<(u64, u64)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(n, &job)| (n as u64, job + 1))
+        .collect();
+    assert_eq!(
+        by_id, want,
+        "every job folded exactly once, the n-th job of the iterator with JobId(n) and its own \
+         value"
+    );
+    assert_eq!(
+        exits.exited(),
+        exits.enlisted(),
+        "fold returned while a worker thread was still running: it returns only once every \
+         worker has been joined"
+    );
+}
+
+pub fn fold_ordered_far_past_the_window() {
+    let folded = fold(
+        3,
+        Order::Submission { window: 2 },
+        0..30_000u64,
+        uneven_work,
+        (0u64, true),
+        |(next, in_order), r| (next + 1, in_order && r.id.0 == next && r.value == next * 3),
+    )
+    .expect("valid pool");
+    assert_eq!(
+        folded,
+        (30_000, true),
+        "fold over 30 000 jobs with window 2: (results folded, all in submission order with \
+         their own values)"
+    );
+}
+
+pub fn close_alone_ends_the_stream() {
+    for order in [Order::Completion, Order::Submission { window: 2 }] {
+        let exits = ThreadExits::new();
+        let e = exits.clone();
+        let (mut pool, mut results) = ResultPool::new(3, order, move |n: u32| {
+            e.enlist();
+            n
+        })
+        .expect("valid pool");
+        for n in 0..4 {
+            pool.submit(n).expect("a healthy pool accepts jobs");
+            assert!(results.next().is_some(), "the result of job {n} arrives");
+        }
+        // Every worker is idle (or about to be). close() alone must end the stream while the
+        // closed pool is still alive.
+        pool.close();
+        assert!(
+            results.next().is_none(),
+            "{order:?}: every result had been taken before close, so after close the stream \
+             must end (while the pool still exists): the idle workers must leave"
+        );
+        assert_eq!(
+            pool.submit(9),
+            Err(9),
+            "submit after close hands the job back"
+        );
+        pool.shutdown();
+        assert_eq!(exits.exited(), exits.enlisted());
+    }
+}
+
+pub fn closed_wins_over_full() {
+    let (mut pool, mut results) =
+        ResultPool::new(2, Order::Submission { window: 1 }, |n: u32| n).expect("valid pool");
+    pool.submit(0).expect("an empty window has room");
+    assert_eq!(pool.try_submit(1), Err(TrySubmitError::Full(1)));
+    assert_eq!(
+        pool.try_submit(5).map_err(TrySubmitError::into_inner),
+        Err(5),
+        "into_inner gives back the job inside a Full error"
+    );
+    pool.close();
+    assert_eq!(
+        pool.try_submit(2),
+        Err(TrySubmitError::Closed(2)),
+        "the window is full AND the pool is closed: try_submit must say Closed — Full means \
+         a retry can succeed, and it never will"
+    );
+    assert_eq!(
+        pool.try_submit(6).map_err(TrySubmitError::into_inner),
+        Err(6),
+        "into_inner gives back the job inside a Closed error"
+    );
+    assert_eq!(results.next().map(|r| r.id), Some(JobId(0)));
+    assert!(
+        results.next().is_none(),
+        "closed and drained: the stream ends"
+    );
+    pool.shutdown();
+}
+
+pub fn shutdown_after_a_panic_joins_the_others() {
+    let watch = ExitWatch::new();
+    let gate = Gate::new();
+    let inside = Arrivals::new();
+    let (w, g, i) = (watch.clone(), gate.clone(), inside.clone());
+    let (pool, results) = ResultPool::new(3, Order::Completion, move |n: u32| {
+        w.enlist();
+        if n == 0 {
+            testkit::panic_on_purpose("job 0 panics on purpose");
+        }
+        if n >= 100 {
+            i.arrive();
+            g.wait();
+        }
+        n
+    })
+    .expect("valid pool");
+    let _release = gate.open_on_drop();
+    pool.submit(100).expect("a healthy pool accepts jobs");
+    pool.submit(101).expect("a healthy pool accepts jobs");
+    inside.wait_for(2); // two workers are busy: the third takes job 0
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    watch.wait_for_exits(1);
+    for n in 1..=20 {
+        pool.submit(n)
+            .expect("two workers are still alive: the pool accepts jobs");
+    }
+    gate.open();
+    pool.shutdown();
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "something other than job 0 panicked — most likely shutdown, joining the worker whose \
+         job panicked (`join().unwrap()`): a worker that panicked is not an error for \
+         shutdown, which must join the others and return"
+    );
+    assert_eq!(
+        watch.counts(),
+        (3, 3),
+        "(threads that ran jobs, threads ended) after shutdown: shutdown must join every \
+         other worker even though one of them panicked"
+    );
+    let mut got: Vec<u64> = results.map(|r| u64::from(r.value)).collect();
+    got.sort_unstable();
+    let mut want: Vec<u64> = (1..=20).collect();
+    want.extend([100, 101]);
+    assert_eq!(
+        got, want,
+        "every job but the one that panicked must run and its result come back"
+    );
+}
+
+pub fn submit_hands_job_back_when_no_worker_is_left() {
+    let watch = ExitWatch::new();
+    let w = watch.clone();
+    let (pool, results) = ResultPool::new(2, Order::Completion, move |n: u32| {
+        w.enlist();
+        if n < 2 {
+            testkit::panic_on_purpose("jobs 0 and 1 panic on purpose");
+        }
+        n
+    })
+    .expect("valid pool");
+    pool.submit(0).expect("a healthy pool accepts jobs");
+    pool.submit(1).expect("a healthy pool accepts jobs");
+    // Each worker dies at its first panicking job, so each of the two takes one.
+    watch.wait_for_exits(2);
+    assert_eq!(
+        (pool.submit(2), pool.try_submit(3)),
+        (Err(2), Err(TrySubmitError::Closed(3))),
+        "both workers' jobs panicked and both threads have ended: with no worker left, \
+         submit must hand the job back (Err(job)) and try_submit report Closed(job), instead \
+         of queueing it for nobody. (A pool that keeps a job Receiver of its own keeps the \
+         queue open, so a send to it still succeeds: count the workers still running.)"
+    );
+    pool.shutdown();
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "something other than the jobs panicked — most likely shutdown, joining a worker \
+         whose job panicked (`join().unwrap()`)"
+    );
+    assert_eq!(results.count(), 0, "no job could deliver a result");
+}
+
+pub fn no_worker_left_is_closed_not_full() {
+    let watch = ExitWatch::new();
+    let w = watch.clone();
+    let (pool, results) = ResultPool::new(1, Order::Submission { window: 1 }, move |n: u32| {
+        w.enlist();
+        if n == 0 {
+            testkit::panic_on_purpose("job 0 panics on purpose");
+        }
+        n
+    })
+    .expect("valid pool");
+    pool.submit(0).expect("an empty window has room");
+    watch.wait_for_exits(1);
+    // Job 0 never delivers a result, so its slot is never freed: the window stays full.
+    assert_eq!(
+        pool.try_submit(1),
+        Err(TrySubmitError::Closed(1)),
+        "the only worker's job panicked (its slot will never be freed) and its thread has \
+         ended: try_submit must report Closed(job) — not Full, which promises a retry can \
+         succeed. Check for a live worker before looking at the window."
+    );
+    assert_eq!(
+        pool.submit(2),
+        Err(2),
+        "with no worker left, submit must hand the job back at once, not wait for a slot \
+         that will never be freed"
+    );
+    drop(results);
+    pool.shutdown();
+    assert_eq!(
+        testkit::unexpected_panics(),
+        0,
+        "nothing but job 0 may panic"
     );
 }

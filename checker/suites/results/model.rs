@@ -147,3 +147,39 @@ pub fn loom_window_full_until_result_taken() {
         pool.shutdown();
     });
 }
+
+pub fn loom_close_alone_ends_the_stream() {
+    testkit::model(|| {
+        // Threads: main + 2 workers, both idle (no job at all), maybe both waiting for one.
+        let (mut pool, mut results) =
+            ResultPool::new(2, Order::Completion, |n: u8| n).expect("valid pool");
+        pool.close();
+        // The pool is still alive: only close() itself can have let the workers go.
+        assert!(
+            results.next().is_none(),
+            "no job was submitted, so after close the stream can only end"
+        );
+        assert_eq!(
+            pool.submit(7),
+            Err(7),
+            "submit after close hands the job back"
+        );
+        pool.shutdown();
+    });
+}
+
+pub fn loom_submit_wakes_an_idle_worker() {
+    testkit::model(|| {
+        // Threads: main + 1 worker, idle (maybe waiting) when the job arrives.
+        let (pool, mut results) =
+            ResultPool::new(1, Order::Completion, |n: u8| n).expect("valid pool");
+        pool.submit(1).expect("a healthy pool accepts jobs");
+        // Before any close or shutdown: only the submit itself can get the job run.
+        assert_eq!(
+            results.next().map(|r| (r.id, r.value)),
+            Some((JobId(0), 1)),
+            "the job's result arrives before the pool is closed"
+        );
+        pool.shutdown();
+    });
+}

@@ -175,7 +175,8 @@ impl ExitWatch {
         Self::default()
     }
 
-    /// Marks the calling thread; idempotent per thread (one watch per thread).
+    /// Marks the calling thread; idempotent per thread (a thread is watched by one
+    /// `ExitWatch` at most: the first that enlists it).
     pub fn enlist(&self) {
         WATCH.with(|w| {
             let mut w = w.borrow_mut();
@@ -188,21 +189,37 @@ impl ExitWatch {
 
     /// Threads that called `enlist`.
     pub fn enlisted(&self) -> usize {
-        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).0
+        self.counts().0
     }
 
     /// Of those, threads that have finished.
     pub fn exited(&self) -> usize {
-        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).1
+        self.counts().1
     }
 
-    /// Blocks until `n` enlisted threads have finished. (If they never do, the checker's
-    /// per-test timeout reports the hang with this test's explanation.)
+    /// (threads enlisted, threads finished), read together.
+    pub fn counts(&self) -> (usize, usize) {
+        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until at least `n` enlisted threads have finished. (If they never do, the
+    /// checker's per-test timeout reports the hang with the test's explanation.)
     pub fn wait_for_exits(&self, n: usize) {
         let (counts, cv) = &*self.inner;
         let mut guard = counts.lock().unwrap_or_else(|e| e.into_inner());
         while guard.1 < n {
             guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
+    }
+}
+
+/// A job function `n -> n` that owns a clone of `probe`: as long as any thread still holds
+/// the function, `Arc::strong_count(probe)` stays above 1. After a `new` that returned an
+/// error, a count of 1 proves no worker thread was started with it.
+pub fn identity_holding<T: 'static>(probe: &Arc<()>) -> impl Fn(T) -> T + Send + Sync + 'static {
+    let held = Arc::clone(probe);
+    move |n| {
+        let _ = &held;
+        n
     }
 }

@@ -399,3 +399,11 @@ pub fn count_unplanned_panics() -> std::sync::Arc<std::sync::atomic::AtomicUsize
     }));
     count
 }
+
+/// How many panics the test has seen so far, on any thread, that were not made on purpose
+/// with [`panic_on_purpose`] and friends. A test that makes a job panic asserts this stays
+/// at 0: the pool itself (a worker's `send(..).unwrap()`, a `join().unwrap()` in shutdown)
+/// must not panic because of it. Counts only under the harness, which installs the hook.
+pub fn unexpected_panics() -> usize {
+    PANICS.lock().unwrap_or_else(|e| e.into_inner()).len()
+}

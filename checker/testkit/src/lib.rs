@@ -19,7 +19,7 @@ pub mod time;
 
 pub use harness::{
     DeliberatePayload, Record, count_unplanned_panics, panic_on_purpose,
-    panic_on_purpose_with_payload, panic_on_purpose_with_string,
+    panic_on_purpose_with_payload, panic_on_purpose_with_string, unexpected_panics,
 };
 #[cfg(feature = "loom")]
 pub use model::{model, model_with_bound};

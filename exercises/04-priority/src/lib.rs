@@ -28,7 +28,9 @@
 //! interleaving): High `h1 h2 h3 h4 h5`, Low `l1 l2`. The worker takes them in the order
 //! `h1 h2 l1 h3 h4 l2 h5`.
 //!
-//! ## Everything else the checker expects (every point below is tested)
+//! ## Everything else
+//!
+//! What else the checker expects (every point below is tested):
 //!
 //! * every submitted job is processed **exactly once** — no job lost between the two
 //!   queues, none run twice — and every result comes back;
@@ -37,11 +39,18 @@
 //! * an idle worker **blocks** (a `Condvar` wait, or a blocking `recv`), it never spins: a
 //!   loop of `try_recv`, `yield_now` or checking a flag is polling, and the model checker
 //!   reports it as a LIVELOCK;
-//! * results are buffered without limit and the results stream **ends** once the pool is
-//!   closed and every result has been taken, even while the closed pool is still alive;
+//! * [`submit`](PriorityPool::submit) never blocks and results are buffered without limit
+//!   (nobody needs to read them before shutdown);
+//! * the results stream **ends** once the pool is closed and every result has been taken,
+//!   even while the closed pool is still alive — also after
+//!   [`close`](PriorityPool::close) alone, with every worker idle;
 //! * [`PriorityPool::shutdown`] and dropping the pool both finish **every queued job of both
 //!   priorities** (in the order of the rule) and join every worker thread before returning;
-//! * `workers == 0` and `burst == 0` are errors.
+//! * `workers == 0` and `burst == 0` are errors;
+//! * a job that panics ends its worker: the panic is not caught (exercise 6 does that). The
+//!   other workers go on by the same rule, shutdown still joins them and does not panic
+//!   itself, and once every worker has stopped this way, `submit` hands every job back (what
+//!   becomes of jobs still queued then is exercise 6's business).
 //!
 //! Import every sync primitive from `workbook_sync` (never `std::sync`, `std::thread` or
 //! `crossbeam_channel` directly): the checker swaps them for loom's to prove your pool never
@@ -145,7 +154,8 @@ impl<J: Send + 'static> PriorityPool<J> {
     /// an idle worker if there is one. Never blocks: both queues are unbounded.
     ///
     /// # Errors
-    /// Hands the job back (`Err(job)`) if the pool has been closed, instead of dropping it.
+    /// Hands the job back (`Err(job)`) if the pool has been closed, or if no worker is left
+    /// to run it (every worker's job has panicked), instead of dropping it.
     pub fn submit(&self, priority: Priority, job: J) -> Result<(), J> {
         let _ = (priority, job);
         todo!("queue the job by its priority and wake a worker")

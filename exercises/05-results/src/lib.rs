@@ -11,20 +11,22 @@
 //!   1, 2, 3, … — and every result comes back once, as a [`JobResult`] carrying that id;
 //! * **two orders**: with [`Order::Completion`] results arrive as jobs finish; with
 //!   [`Order::Submission`] they arrive in id order (0, 1, 2, …) even when later jobs finish
-//!   first;
+//!   first, however many jobs go through the pool (far more than `window`);
 //! * **a bounded reorder buffer**: in ordered mode at most `window` jobs are *in the pool* at
 //!   once (queued, running, or finished but not yet taken from [`Results`]). `submit` waits
 //!   while the window is full and [`ResultPool::try_submit`] returns
 //!   [`TrySubmitError::Full`]; taking a result frees its job's slot before `next` returns.
 //!   Results are never dropped or reordered to make room. Completion mode has no window:
-//!   `submit` never waits and results are buffered without limit;
+//!   `submit` never waits and results are buffered without limit (nobody needs to read them
+//!   before shutdown);
 //! * **reordering never holds a worker back**: a worker that finishes a job ahead of its
 //!   turn hands the result over and takes the next job at once (the waiting happens in
 //!   [`Results`], on the consumer's side);
 //! * **streaming**: a result is available from [`Results`] as soon as it can be delivered —
 //!   the first result does not wait for the last job to finish;
 //! * **the stream ends** (`next` returns `None`) exactly when the pool is closed and every
-//!   result has been taken — not when the first worker stops, and not never;
+//!   result has been taken — not when the first worker stops, and not never — also after
+//!   [`close`](ResultPool::close) alone, with every worker idle;
 //! * **a consumer may leave early**: dropping [`Results`] tells the pool nobody is
 //!   listening. Jobs still queued are then *discarded without running* (a job already
 //!   running finishes and its result is dropped), `submit`/`try_submit` hand every job back
@@ -34,9 +36,13 @@
 //!   thread while they stream in; it never deadlocks, whatever the window;
 //! * [`ResultPool::shutdown`] and dropping the pool finish (or, once the consumer is gone,
 //!   discard) every queued job and **join every worker thread** before returning;
-//! * `workers == 0` and `window == 0` are errors.
-//!
-//! `process` is assumed not to panic (exercise 6 deals with that).
+//! * `workers == 0` and `window == 0` are errors;
+//! * a job that panics ends its worker and its result never comes: the panic is not caught
+//!   (exercise 6 does that). The other workers go on, shutdown and drop still join them and
+//!   do not panic, and once every worker has stopped this way, `submit` and `try_submit`
+//!   hand every job back at once — `try_submit` as `Closed`, never `Full`, even while the
+//!   jobs that panicked fill the window (what the stream and the jobs still queued do then is
+//!   exercise 6's business).
 //!
 //! Import every sync primitive from `workbook_sync` (never `std::sync`, `std::thread` or
 //! `crossbeam_channel` directly): the checker swaps them for loom's to prove your pool never
@@ -181,7 +187,8 @@ impl<J: Send + 'static> ResultPool<J> {
     /// # Errors
     /// Hands the job back (`Err(job)`) if the pool has been closed, if the consumer has
     /// dropped [`Results`] (also when that happens while `submit` is waiting for a slot),
-    /// or if no worker is left. A job is never silently dropped by `submit`.
+    /// or if no worker is left (every worker's job has panicked: then it hands the job back
+    /// without waiting for a slot). A job is never silently dropped by `submit`.
     pub fn submit(&self, job: J) -> Result<JobId, J> {
         let _ = job;
         todo!("wait for a slot (ordered mode), give the job its id, queue it")
@@ -191,8 +198,9 @@ impl<J: Send + 'static> ResultPool<J> {
     ///
     /// # Errors
     /// [`TrySubmitError::Full`] when, in ordered mode, `window` jobs are in the pool;
-    /// [`TrySubmitError::Closed`] in every case where `submit` hands the job back. Either
-    /// way the job comes back inside the error. A `Full` job uses up no id: the next
+    /// [`TrySubmitError::Closed`] in every case where `submit` hands the job back — also
+    /// when the window is full at the same time (`Full` promises that a retry can succeed).
+    /// Either way the job comes back inside the error. A `Full` job uses up no id: the next
     /// successful submission gets the id it would have had.
     pub fn try_submit(&self, job: J) -> Result<JobId, TrySubmitError<J>> {
         let _ = job;
@@ -252,12 +260,14 @@ impl<R> Drop for Results<R> {
 /// * the jobs are submitted in iteration order, so the n-th job (counting from 0) gets
 ///   `JobId(n)`;
 /// * `f` is called exactly once per job, with that job's [`JobResult`], in the order the
-///   results stream delivers them (id order under [`Order::Submission`]), as soon as the
-///   stream delivers each one — results are never collected first. So the first call may
-///   come before the last job has finished, or even been submitted;
-/// * it never deadlocks, whatever the window: whenever the window is full it takes (and
-///   folds) the next result before submitting more, so in ordered mode no more than
-///   `window` jobs are ever in the pool;
+///   results stream delivers them, as soon as the stream delivers each one — results are
+///   never collected first, so the first call may come before the last job has finished;
+/// * under [`Order::Completion`] there is no window: submitting never waits (`fold` may
+///   submit every job before it folds the first result), and `f` sees the results in completion order — a slow job 0 is folded last;
+/// * under [`Order::Submission`] `f` sees them in id order, and `fold` never deadlocks,
+///   whatever the window: whenever the window is full it takes (and folds) the next result
+///   before submitting more, so no more than `window` jobs are ever in the pool and the first
+///   call may come before the last job has even been submitted;
 /// * it returns the final accumulator once every result has been folded and every worker
 ///   has been joined. Zero jobs return `init` unchanged.
 ///

@@ -107,7 +107,7 @@ impl fmt::Display for PoolError {
 impl std::error::Error for PoolError {}
 
 // ANCHOR: state
-/// A live worker (started, not retired).
+/// A live worker (started, not retired, not exited).
 struct Member {
     id: u64,
     /// `Some(t)`: idle since clock time `t`. `None`: running a job right now.
@@ -160,7 +160,8 @@ impl<J> Shared<J> {
                 return Some(job);
             }
             if state.closed {
-                state.crew.retain(|m| m.id != id);
+                // The pool is closed and the queue is empty: this worker is done. (It stops
+                // counting in `Leave::drop`, as it would after a panic.)
                 return None;
             }
             state = self.wake.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -178,8 +179,25 @@ impl<J> Shared<J> {
     }
 }
 
+/// Takes a worker out of the crew when its loop ends — because the pool closed, or because
+/// its job panicked (this runs while the panic unwinds). A retired worker has already been
+/// taken out by `retire_idle`. It runs before the worker's results Sender is dropped, so by
+/// the time the results stream ends no exited worker is counted.
+struct Leave<'a, J> {
+    shared: &'a Shared<J>,
+    id: u64,
+}
+
+impl<J> Drop for Leave<'_, J> {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.shared.lock().crew.retain(|m| m.id != id);
+    }
+}
+
 /// What each worker thread runs.
 fn work<J, R>(shared: &Shared<J>, id: u64, process: &impl Fn(J) -> R, results: &Sender<R>) {
+    let _leave = Leave { shared, id };
     while let Some(job) = shared.next_job(id) {
         let result = process(job);
         // Idle *before* the result goes out: whoever receives a result may rely on its
@@ -279,7 +297,8 @@ impl<J: Send + 'static> DynamicPool<J> {
             .push((id, spawn(Arc::clone(&self.shared), id)));
     }
 
-    /// The number of live workers: started and not retired.
+    /// The number of live workers: started, not retired and not exited. A worker that
+    /// leaves at close, or whose job panicked, stops counting before its thread ends.
     pub fn workers(&self) -> usize {
         self.shared.lock().crew.len()
     }
@@ -311,7 +330,7 @@ impl<J: Send + 'static> DynamicPool<J> {
 
     // ANCHOR: retire
     /// Retires the workers that have been idle for at least `idle_after` ticks (longest idle
-    /// first), keeping at least `min`. Returns how many it retired; [`workers`] drops by that
+    /// first), keeping at least `min`. Retires nothing once the pool is closed. Returns how many it retired; [`workers`] drops by that
     /// much at once, and their threads have ended when this returns.
     ///
     /// While a job is waiting in the queue no worker counts as idle, so nothing is retired.

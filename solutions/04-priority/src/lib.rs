@@ -57,6 +57,10 @@ struct Queues<J> {
     overtakes: usize,
     /// Set once by `close`; workers exit when it is set and both queues are empty.
     closed: bool,
+    /// Worker threads still running their loop. A worker whose job panicked leaves it (see
+    /// [`Alive`]); once none is left, `submit` hands jobs back instead of queueing them for
+    /// nobody.
+    alive: usize,
 }
 
 impl<J> Queues<J> {
@@ -83,6 +87,16 @@ impl<J> Queues<J> {
     }
 }
 // ANCHOR_END: state
+
+/// Held by each worker thread for as long as it runs: dropping it (when the loop ends, or
+/// while a panicking job unwinds the thread) counts the worker out.
+struct Alive<'a, J>(&'a Shared<J>);
+
+impl<J> Drop for Alive<'_, J> {
+    fn drop(&mut self) {
+        self.0.lock().alive -= 1;
+    }
+}
 
 struct Shared<J> {
     queues: Mutex<Queues<J>>,
@@ -169,6 +183,7 @@ impl<J: Send + 'static> PriorityPool<J> {
                 low: VecDeque::new(),
                 overtakes: 0,
                 closed: false,
+                alive: workers,
             }),
             ready: Condvar::new(),
             burst,
@@ -181,6 +196,7 @@ impl<J: Send + 'static> PriorityPool<J> {
                 let results = result_tx.clone();
                 let process = Arc::clone(&process);
                 thread::spawn(move || {
+                    let _alive = Alive(&shared);
                     // The lock is taken and released inside `next_job`: the job runs unlocked.
                     while let Some(job) = shared.next_job() {
                         // A consumer that stopped listening is not an error for the pool.
@@ -209,10 +225,10 @@ impl<J: Send + 'static> PriorityPool<J> {
     /// Queues a job at the back of its priority's queue; never blocks.
     ///
     /// # Errors
-    /// Hands the job back if the pool is closed.
+    /// Hands the job back if the pool is closed, or if no worker is left to run it.
     pub fn submit(&self, priority: Priority, job: J) -> Result<(), J> {
         let mut queues = self.shared.lock();
-        if queues.closed {
+        if queues.closed || queues.alive == 0 {
             return Err(job);
         }
         match priority {

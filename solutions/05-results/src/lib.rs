@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use workbook_sync::Arc;
-use workbook_sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use workbook_sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use workbook_sync::channel::{self, Receiver, Sender, TrySendError};
 use workbook_sync::thread::{self, JoinHandle};
 
@@ -94,7 +94,21 @@ pub struct ResultPool<J> {
     next_id: AtomicU64,
     /// Set when the consumer drops [`Results`].
     consumer_gone: Arc<AtomicBool>,
+    /// Worker threads still running; a worker whose job panicked counts itself out (see
+    /// [`Alive`]). With none left, submissions are handed back at once — before waiting for
+    /// a slot that a panicked job will never free.
+    alive: Arc<AtomicUsize>,
     workers: Vec<JoinHandle<()>>,
+}
+
+/// Held by each worker thread for as long as it runs: dropping it (when the loop ends, or
+/// while a panicking job unwinds the thread) counts the worker out.
+struct Alive(Arc<AtomicUsize>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The results stream: an iterator that blocks until the next result is ready and ends
@@ -149,6 +163,7 @@ impl<J: Send + 'static> ResultPool<J> {
         let (job_tx, job_rx) = channel::unbounded::<(JobId, J)>();
         let (result_tx, result_rx) = channel::unbounded::<JobResult<R>>();
         let consumer_gone = Arc::new(AtomicBool::new(false));
+        let alive = Arc::new(AtomicUsize::new(workers));
         let process = Arc::new(process);
         let handles = (0..workers)
             .map(|_| {
@@ -156,7 +171,9 @@ impl<J: Send + 'static> ResultPool<J> {
                 let results = result_tx.clone();
                 let process = Arc::clone(&process);
                 let consumer_gone = Arc::clone(&consumer_gone);
+                let alive = Alive(Arc::clone(&alive));
                 thread::spawn(move || {
+                    let _alive = alive;
                     for (id, job) in jobs.iter() {
                         if consumer_gone.load(Ordering::Acquire) {
                             // Nobody will read this result: discard the job unrun, and keep
@@ -179,6 +196,7 @@ impl<J: Send + 'static> ResultPool<J> {
             slots,
             next_id: AtomicU64::new(0),
             consumer_gone: Arc::clone(&consumer_gone),
+            alive,
             workers: handles,
         };
         let results = Results {
@@ -234,9 +252,10 @@ impl<J: Send + 'static> ResultPool<J> {
         self.enqueue(jobs, job).map_err(TrySubmitError::Closed)
     }
 
-    /// The job queue, unless the pool is closed or nobody reads the results any more.
+    /// The job queue, unless the pool is closed, nobody reads the results any more, or no
+    /// worker is left to run a job.
     fn open(&self) -> Option<&Sender<(JobId, J)>> {
-        if self.consumer_gone.load(Ordering::Acquire) {
+        if self.consumer_gone.load(Ordering::Acquire) || self.alive.load(Ordering::Acquire) == 0 {
             return None;
         }
         self.jobs.as_ref()

@@ -20,19 +20,31 @@
 //!   a busy worker is never retired (it finishes its job first);
 //! * `workers() <= max` **always**, even while several threads submit at once: reading the
 //!   count, starting a worker and counting it must be one atomic step;
-//! * `workers() >= min` always (after a successful `new`);
+//! * `workers() >= min` while the pool is open (after a successful `new`), unless a job
+//!   panicked (see the last point). Once the pool is closed, each worker stops counting when
+//!   it exits (the queue is empty): `workers()` is 0 by the time the results stream has ended;
 //! * the "idle" bookkeeping is exact: a worker is idle from the moment its job returns (the
 //!   clock is read then) until it takes its next job; a worker that has not taken any job yet
 //!   is idle from the moment it is counted (when `new` or `submit` starts it, not when its
 //!   thread first gets to run). **Record a worker as idle before you send its result**:
 //!   whoever receives a result may rely on the worker that produced it already counting as
 //!   idle (unless it has taken another job since);
+//! * `retire_idle` retires the workers that have been idle the **longest** first; once the
+//!   pool is closed it retires nothing (the workers leave by themselves);
 //! * a retired worker's thread ends promptly (it does not linger until shutdown);
 //! * shutdown (and drop) finishes every queued job and **joins every thread the pool ever
 //!   started**, retired ones included — nothing outlives the pool;
-//! * results are buffered without limit, and the results stream ends (the receiver reports
+//! * `submit` never blocks and results are buffered without limit (nobody needs to read
+//!   them before shutdown), and the results stream ends (the receiver reports
 //!   disconnection) once the pool is closed, every worker has stopped and every result has been
-//!   taken.
+//!   taken — also after [`close`](DynamicPool::close) alone, with every worker idle;
+//! * a job that panics ends its worker: the panic is not caught (exercise 6 does that). That
+//!   worker no longer counts once its thread has ended: `workers()` is one lower, it no
+//!   longer counts toward `max`, and the next `submit` grows the pool as if it had never
+//!   existed (with no worker left, `submit` starts one, so that job still runs). The pool
+//!   does not replace it by itself, so until then it may hold fewer than `min` workers (what
+//!   becomes of jobs queued when the last worker died is exercise 6's business). Shutdown
+//!   still joins every other thread and does not panic itself.
 //!
 //! `min == 0` is allowed: an idle pool may hold no thread at all, and the next `submit` starts
 //! one, whatever `grow_above` says. `max == 0` and `min > max` are errors ([`PoolError`]).
@@ -181,10 +193,14 @@ impl<J: Send + 'static> DynamicPool<J> {
         todo!("validate the limits, then start `min` workers")
     }
 
-    /// The number of live workers: started and not retired. Between `min` and `max`.
+    /// The number of live workers: started, not retired, and not exited. At most `max`;
+    /// while the pool is open, at least `min` (unless a job panicked).
     ///
     /// A worker counts from the moment `submit` (or `new`) decides to start it, and stops
-    /// counting the moment [`retire_idle`](DynamicPool::retire_idle) retires it.
+    /// counting the moment [`retire_idle`](DynamicPool::retire_idle) retires it, or when it
+    /// exits: after [`close`](DynamicPool::close) once the queue is empty, or because its job
+    /// panicked. It has stopped counting by the time its thread has ended, and after `close`
+    /// by the time the results stream has ended.
     pub fn workers(&self) -> usize {
         todo!("how many live workers are there right now?")
     }
@@ -205,8 +221,8 @@ impl<J: Send + 'static> DynamicPool<J> {
     }
 
     /// Retires idle workers: those idle for at least `idle_after` ticks (`clock.now() -
-    /// idle_since >= idle_after`), longest idle first, as many as possible without going
-    /// below `min`. Returns how many were retired; [`workers`](DynamicPool::workers) drops
+    /// idle_since >= idle_after`), longest idle first (the earliest `idle_since`), as many as
+    /// possible without going below `min`. Returns how many were retired; [`workers`](DynamicPool::workers) drops
     /// by exactly that much at once.
     ///
     /// * A worker running a job is never idle. While a job is waiting in the queue, no
