@@ -14,8 +14,8 @@ pub fn subjects() -> Vec<Box<dyn Subject>> {
 
 fn run(scaling: Scaling, jobs: u64, work: Work) -> Result<Option<u64>, String> {
     // A clock that never moves: nothing is retired during the run.
-    let (pool, results) = DynamicPool::new(scaling, || 0u64, move |i: u64| work.run(i))
-        .map_err(|e| e.to_string())?;
+    let (pool, results) =
+        DynamicPool::new(scaling, || 0u64, move |i: u64| work.run(i)).map_err(|e| e.to_string())?;
     for i in 0..jobs {
         pool.submit(i).map_err(|_| "submit handed a job back")?;
     }

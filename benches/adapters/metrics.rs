@@ -35,7 +35,9 @@ fn check(succeeded: u64, jobs: u64) -> Result<Option<u64>, String> {
     if succeeded == jobs {
         Ok(None)
     } else {
-        Err(format!("the final snapshot counts {succeeded} jobs succeeded of {jobs}"))
+        Err(format!(
+            "the final snapshot counts {succeeded} jobs succeeded of {jobs}"
+        ))
     }
 }
 
@@ -67,10 +69,14 @@ impl Subject for FrozenClock {
         "metrics, frozen clock".into()
     }
     fn run(&self, workers: usize, jobs: u64, work: Work) -> Result<Option<u64>, String> {
-        let pool = MetricsPool::new(config(workers), || Duration::ZERO, move |i: u64| {
-            black_box(work.run(i));
-            Ok::<(), ()>(())
-        })
+        let pool = MetricsPool::new(
+            config(workers),
+            || Duration::ZERO,
+            move |i: u64| {
+                black_box(work.run(i));
+                Ok::<(), ()>(())
+            },
+        )
         .map_err(|e| e.to_string())?;
         for i in 0..jobs {
             pool.submit(i);

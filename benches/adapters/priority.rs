@@ -12,7 +12,12 @@ pub fn subjects() -> Vec<Box<dyn Subject>> {
     vec![Box::new(Mixed), Box::new(HighOnly)]
 }
 
-fn run(workers: usize, jobs: u64, work: Work, priority: fn(u64) -> Priority) -> Result<Option<u64>, String> {
+fn run(
+    workers: usize,
+    jobs: u64,
+    work: Work,
+    priority: fn(u64) -> Priority,
+) -> Result<Option<u64>, String> {
     let (pool, results) =
         PriorityPool::new(workers, 4, move |i: u64| work.run(i)).map_err(|e| e.to_string())?;
     for i in 0..jobs {

@@ -20,10 +20,9 @@ impl Subject for Completion {
         "results".into()
     }
     fn run(&self, workers: usize, jobs: u64, work: Work) -> Result<Option<u64>, String> {
-        let (pool, results) = ResultPool::new(workers, Order::Completion, move |i: u64| {
-            work.run(i)
-        })
-        .map_err(|e| e.to_string())?;
+        let (pool, results) =
+            ResultPool::new(workers, Order::Completion, move |i: u64| work.run(i))
+                .map_err(|e| e.to_string())?;
         for i in 0..jobs {
             pool.submit(i).map_err(|_| "submit handed a job back")?;
         }

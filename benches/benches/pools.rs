@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bench_kit::alternatives::{
-    Crossbeam, CrossbeamBatched, CrossbeamBoxed, RayonParIter, RayonScope, RayonSpawn,
-    Sequential, ThreadPool, TokioSpawnBlocking,
+    Crossbeam, CrossbeamBatched, CrossbeamBoxed, RayonParIter, RayonScope, RayonSpawn, Sequential,
+    ThreadPool, TokioSpawnBlocking,
 };
 use bench_kit::report::{Bench, load_average, machine};
 use bench_kit::stats::{Case, Rounds, Summary, short};
@@ -149,9 +149,21 @@ fn main() {
                 "≤ 1.3×",
             );
             let r = ratio_of(&basic.samples, &find("threadpool").samples);
-            targets.check("basic ÷ threadpool, per tiny job", r, "×", r.median <= 0.3, "≤ 0.3×");
+            targets.check(
+                "basic ÷ threadpool, per tiny job",
+                r,
+                "×",
+                r.median <= 0.3,
+                "≤ 0.3×",
+            );
             let r = ratio_of(&basic.samples, &find("rayon spawn").samples);
-            targets.check("basic ÷ rayon spawn, per tiny job", r, "×", r.median <= 0.25, "≤ 0.25×");
+            targets.check(
+                "basic ÷ rayon spawn, per tiny job",
+                r,
+                "×",
+                r.median <= 0.25,
+                "≤ 0.25×",
+            );
         }
         if wanted("coarse") {
             let mut list: Vec<&dyn Subject> = vec![&Sequential];
@@ -249,8 +261,7 @@ fn main() {
             bench.say("<!-- ANCHOR_END: boxed -->\n");
         }
         if wanted("batched") {
-            let batches: Vec<basic::Batched> =
-                [16, 64, 256, 1024, 4096].map(basic::Batched).into();
+            let batches: Vec<basic::Batched> = [16, 64, 256, 1024, 4096].map(basic::Batched).into();
             let mut list: Vec<&dyn Subject> = vec![&basic::Plain];
             list.extend(batches.iter().map(|b| b as &dyn Subject));
             let cb = CrossbeamBatched(1024);
@@ -375,7 +386,10 @@ fn counter_cases(n: u64) -> Vec<Case<'static>> {
                         c[t].fetch_add(1, Ordering::Relaxed);
                     }
                 });
-                assert_eq!(c[0].load(Ordering::Relaxed) + c[1].load(Ordering::Relaxed), 2 * n);
+                assert_eq!(
+                    c[0].load(Ordering::Relaxed) + c[1].load(Ordering::Relaxed),
+                    2 * n
+                );
                 Ok(per_op(ns))
             }),
         ),

@@ -24,8 +24,9 @@ fn every_subject_runs_every_job_once() {
             let expected = work.expected(jobs);
             for s in every_subject() {
                 for workers in [1, 3] {
-                    time_per_job(s.as_ref(), workers, jobs, work, expected)
-                        .unwrap_or_else(|e| panic!("{} ({workers} workers, {jobs} jobs): {e}", s.name()));
+                    time_per_job(s.as_ref(), workers, jobs, work, expected).unwrap_or_else(|e| {
+                        panic!("{} ({workers} workers, {jobs} jobs): {e}", s.name())
+                    });
                 }
             }
         }
@@ -40,7 +41,9 @@ fn a_wrong_sum_is_reported() {
             "loses one".into()
         }
         fn run(&self, _: usize, jobs: u64, work: Work) -> Result<Option<u64>, String> {
-            Ok(Some((1..jobs).map(|i| work.run(i)).fold(0, u64::wrapping_add)))
+            Ok(Some(
+                (1..jobs).map(|i| work.run(i)).fold(0, u64::wrapping_add),
+            ))
         }
     }
     let err = time_per_job(&LosesOne, 2, 10, Work::Tiny, Work::Tiny.expected(10)).unwrap_err();
@@ -66,13 +69,20 @@ fn the_experiments_print_tables_and_draw_charts() {
     bench
         .sweep("sweep", "Sweep", &list[1..], &[1, 2], 4, Work::Wait(5))
         .unwrap();
-    assert!(bench.text.contains("| basic, boxed closures |"), "{}", bench.text);
+    assert!(
+        bench.text.contains("| basic, boxed closures |"),
+        "{}",
+        bench.text
+    );
     let dir = std::env::temp_dir().join(format!("bench-smoke-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let svg = dir.join("all.svg");
     let panels: Vec<_> = bench.panels.into_iter().map(|(_, p)| p).collect();
     bench_kit::plot::draw(&svg, &panels).unwrap();
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.starts_with("<svg") && text.contains("basic, boxed closures"), "{text:.300}");
+    assert!(
+        text.starts_with("<svg") && text.contains("basic, boxed closures"),
+        "{text:.300}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -55,9 +55,13 @@ fn kit(paths: &Paths) -> PathBuf {
 /// The reference crate, where this copy of the workbook has one (a classroom copy has none).
 fn reference(paths: &Paths, ex: &Exercise) -> Option<(String, PathBuf)> {
     let dir = paths.solutions().join(&ex.dir);
-    let manifest: toml::Table = toml::from_str(&fs::read_to_string(dir.join("Cargo.toml")).ok()?).ok()?;
+    let manifest: toml::Table =
+        toml::from_str(&fs::read_to_string(dir.join("Cargo.toml")).ok()?).ok()?;
     let name = manifest.get("package")?.get("name")?.as_str()?.to_string();
-    dir.join("src").join("lib.rs").is_file().then_some((name, dir))
+    dir.join("src")
+        .join("lib.rs")
+        .is_file()
+        .then_some((name, dir))
 }
 
 /// The bench program's dependencies besides the subject: the bench kit and the reference.
@@ -152,8 +156,7 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
     }
     let crate_dir = req.dir.join(&ex.dir);
     let lib = crate_dir.join("src").join("lib.rs");
-    let source = fs::read_to_string(&lib)
-        .with_context(|| format!("reading {}", lib.display()))?;
+    let source = fs::read_to_string(&lib).with_context(|| format!("reading {}", lib.display()))?;
     let stub = fs::read_to_string(paths.pristine_stub(&ex.slug)).unwrap_or_default();
     let untouched = |why: &str| {
         println!(
@@ -257,10 +260,11 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
         _ => bail!("the bench was not built"),
     };
 
-    let scratch = paths
-        .scratch
-        .join("tmp")
-        .join(format!("bench-{}-{}", ex.slug, std::process::id()));
+    let scratch =
+        paths
+            .scratch
+            .join("tmp")
+            .join(format!("bench-{}-{}", ex.slug, std::process::id()));
     fs::create_dir_all(&scratch)?;
     let svg_in = scratch.join("bench.svg");
     let svg_arg = svg_in.to_string_lossy().into_owned();
@@ -270,8 +274,7 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
     }
     eprintln!("running the bench (release build; about two minutes) …");
     let mut cmd = if crate::sandbox::usable() {
-        let mut policy =
-            crate::sandbox::Policy::test(&exe, &scratch, RUN_LIMIT.as_secs() * 2);
+        let mut policy = crate::sandbox::Policy::test(&exe, &scratch, RUN_LIMIT.as_secs() * 2);
         policy.processes = 1024;
         crate::sandbox::command(&policy, &exe, &args)
     } else {
@@ -288,7 +291,9 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
         cmd.process_group(0);
     }
     let mut child = cmd.spawn().context("starting the bench")?;
-    let status = child.wait_timeout(RUN_LIMIT).context("waiting for the bench")?;
+    let status = child
+        .wait_timeout(RUN_LIMIT)
+        .context("waiting for the bench")?;
     #[cfg(unix)]
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = nix::sys::signal::killpg(

@@ -670,7 +670,10 @@ fn write_units(
     let suite_src = ex.suite_dir(paths);
     match tier {
         Tier::Bench => {
-            return write_if_changed(&suite_dir.join("main.rs"), &crate::bench::main_rs(paths, ex));
+            return write_if_changed(
+                &suite_dir.join("main.rs"),
+                &crate::bench::main_rs(paths, ex),
+            );
         }
         Tier::Unit => {
             // The exercise's visible starter tests, from the checker's own copy of the

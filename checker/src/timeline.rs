@@ -84,9 +84,7 @@ struct Step {
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let from = line.find(key)? + key.len();
     let rest = &line[from..];
-    let end = rest
-        .find([' ', ')', '}'])
-        .unwrap_or(rest.len());
+    let end = rest.find([' ', ')', '}']).unwrap_or(rest.len());
     Some(&rest[..end])
 }
 

@@ -55,7 +55,11 @@ fn two_channels<J: Send + 'static>(
     (job_tx, result_rx, handles)
 }
 
-fn finish(jobs: Sender<impl Send>, results: &Receiver<u64>, handles: Vec<thread::JoinHandle<()>>) -> u64 {
+fn finish(
+    jobs: Sender<impl Send>,
+    results: &Receiver<u64>,
+    handles: Vec<thread::JoinHandle<()>>,
+) -> u64 {
     drop(jobs);
     for h in handles {
         let _ = h.join();

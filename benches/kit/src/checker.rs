@@ -120,7 +120,9 @@ fn run(
     let sizes = Sizes::new(quick);
     let mut bench = Bench::new(sizes.rounds);
     let yours = named("yours: ", student);
-    let theirs = reference.map(|r| named("reference: ", r)).unwrap_or_default();
+    let theirs = reference
+        .map(|r| named("reference: ", r))
+        .unwrap_or_default();
     let workers = 2;
     bench.say(&format!(
         "## `cargo checker bench {exercise}`\n\n{}\n",
@@ -237,10 +239,7 @@ fn run(
         short(speedups[1].1.median)
     ));
     if !theirs.is_empty() {
-        summary.push_str(&format!(
-            " (reference: {}×)",
-            short(speedups[2].1.median)
-        ));
+        summary.push_str(&format!(" (reference: {}×)", short(speedups[2].1.median)));
     }
     summary.push_str(&format!(
         ".\nLoad average at the end: {}. Ratios come from rounds that alternate the \

@@ -18,6 +18,7 @@ pub mod checker;
 pub mod plot;
 pub mod report;
 pub mod stats;
+pub mod trace;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -113,12 +113,14 @@ fn bars(root: &Area<'_>, title: &str, unit: &str, rows: &[Bar]) -> Result<(), St
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(190)
-        .build_cartesian_2d(0.0..x_max, (0..n).into_segmented())
+        // Integer ranges are inclusive in plotters: `0..n - 1` is n segments.
+        .build_cartesian_2d(0.0..x_max, (0..(n - 1).max(0)).into_segmented())
         .map_err(err)?;
     let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .light_line_style(RGBColor(245, 245, 245))
         .x_desc(unit)
         .x_labels(6)
         .x_label_formatter(&|v| short(*v))
@@ -137,15 +139,15 @@ fn bars(root: &Area<'_>, title: &str, unit: &str, rows: &[Bar]) -> Result<(), St
     for (i, row) in rows.iter().enumerate() {
         let colour = if row.focus { FOCUS } else { OTHER };
         let y = at(i);
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(y)),
-                    (row.value.median, SegmentValue::Exact(y + 1)),
-                ],
-                colour.mix(0.85).filled(),
-            )))
-            .map_err(err)?;
+        let mut bar = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(y)),
+                (row.value.median, SegmentValue::Exact(y + 1)),
+            ],
+            colour.mix(0.85).filled(),
+        );
+        bar.set_margin(4, 4, 0, 0);
+        chart.draw_series(std::iter::once(bar)).map_err(err)?;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![
@@ -199,6 +201,7 @@ fn lines(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .light_line_style(RGBColor(245, 245, 245))
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| short(*v))
         .label_style(("sans-serif", 13))
@@ -214,9 +217,7 @@ fn lines(
             ))
             .map_err(err)?
             .label(name)
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], RGBColor(120, 120, 120))
-            });
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RGBColor(120, 120, 120)));
     }
     for (k, s) in series.iter().enumerate() {
         let colour = PALETTE[k % PALETTE.len()];
@@ -227,7 +228,9 @@ fn lines(
             ))
             .map_err(err)?
             .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
         chart
             .draw_series(s.points.iter().map(|(x, v)| {
                 ErrorBar::new_vertical(*x, v.min, v.median, v.max, colour.filled(), 6)

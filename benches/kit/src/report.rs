@@ -109,7 +109,11 @@ impl Bench {
                 label: m.name.clone(),
                 value: m.value(),
                 focus: focus.contains(&i),
-                note: format!("{} ns · {}×", short(m.value().median), short(m.ratio().median)),
+                note: format!(
+                    "{} ns · {}×",
+                    short(m.value().median),
+                    short(m.ratio().median)
+                ),
             })
             .collect();
         self.panels.push((
@@ -243,8 +247,7 @@ impl Bench {
             let _ = write!(t, "| {w} |");
             for (j, line) in series.iter_mut().enumerate() {
                 let m = &measured[1 + j * workers.len() + k];
-                let speedup =
-                    Summary::of(&m.ratios.iter().map(|r| 1.0 / r).collect::<Vec<_>>());
+                let speedup = Summary::of(&m.ratios.iter().map(|r| 1.0 / r).collect::<Vec<_>>());
                 let _ = write!(t, " {speedup} |");
                 line.points.push((w as f64, speedup));
             }
@@ -316,7 +319,11 @@ impl Bench {
                 label: m.name.clone(),
                 value: m.value(),
                 focus: false,
-                note: format!("{} ns · {}×", short(m.value().median), short(m.ratio().median)),
+                note: format!(
+                    "{} ns · {}×",
+                    short(m.value().median),
+                    short(m.ratio().median)
+                ),
             })
             .collect();
         self.panels.push((
