@@ -26,6 +26,8 @@ use workbook_benches::{basic, buffered};
 
 struct Args {
     out: PathBuf,
+    /// `--out` as typed.
+    shown: String,
     only: Vec<String>,
     quick: bool,
     samples: usize,
@@ -34,6 +36,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         out: PathBuf::from("target/bench"),
+        shown: String::new(),
         only: Vec::new(),
         quick: false,
         samples: 7,
@@ -54,6 +57,14 @@ fn args() -> Args {
             "--samples" => a.samples = it.next().and_then(|n| n.parse().ok()).unwrap_or(7),
             _ => {} // `cargo bench` passes `--bench`
         }
+    }
+    // `cargo bench` runs this in the package's folder: relative paths are taken from the
+    // workspace root, where the command was typed.
+    a.shown = a.out.display().to_string();
+    if a.out.is_relative() {
+        a.out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(&a.out);
     }
     a
 }
@@ -98,8 +109,8 @@ fn main() {
     let mut bench = Bench::new(rounds);
     bench.say(&format!(
         "<!-- Written by `cargo bench -p workbook-benches -- --out {}`; do not edit. -->\n\n\
-         # Measured\n\n{}\n",
-        args.out.display(),
+         **Machine and moment:** {}\n",
+        args.shown,
         machine()
     ));
     let started = Instant::now();

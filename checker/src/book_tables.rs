@@ -70,8 +70,8 @@ fn seed_tables(
             let mut out = String::from(
                 "<!-- Generated from book/seed-map.toml and checker/suites/*/exercise.toml by \
                  `cargo checker book --write`; do not edit. -->\n\n\
-                 | Exercise | The bug (a known-wrong pool the checker keeps) | Caught by |\n\
-                 |----------|-----------------------------------------------|-----------|\n",
+                 | Exercise | The bug, as a known-wrong pool the checker keeps | Caught by |\n\
+                 |----------|--------------------------------------------------|-----------|\n",
             );
             for v in &entry.variants {
                 let (slug, name) = v.split_once('/').with_context(|| {
@@ -108,7 +108,7 @@ fn seed_tables(
                     ex.chapter,
                     cell(&bug),
                     w.name,
-                    caught.join(", ")
+                    caught.join("<br>")
                 );
             }
             pages.push((dir.join(format!("{prefix}-{}.md", entry.id)), out));

@@ -123,6 +123,8 @@ fn bars(root: &Area<'_>, title: &str, unit: &str, rows: &[Bar]) -> Result<(), St
         .light_line_style(RGBColor(245, 245, 245))
         .x_desc(unit)
         .x_labels(6)
+        // One label per bar (plotters would otherwise thin them out).
+        .y_labels(rows.len() + 1)
         .x_label_formatter(&|v| short(*v))
         .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels
