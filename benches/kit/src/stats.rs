@@ -1,7 +1,8 @@
 //! Warm-up, interleaved rounds, medians and spreads.
 //!
-//! Cases are measured in rounds: one sample of every case per round, in the same order, so a
-//! slow moment of the machine (another build starting) hits every case of that round alike.
+//! Cases are measured in rounds: one sample of every case per round, so a slow moment of the
+//! machine (another build starting) hits every case of that round alike. Each round starts
+//! one case later than the one before, so no case always follows the same neighbour.
 //! A ratio is taken **within each round** (case / baseline of the same round) and then
 //! summarised, which cancels most of the drift that separate runs would not.
 
@@ -109,10 +110,14 @@ pub fn measure(
         }
     }
     let mut samples = vec![Vec::with_capacity(rounds.samples); cases.len()];
+    let n = cases.len();
     for round in 0..rounds.samples {
         progress(round, rounds.samples);
-        for (i, (_, case)) in cases.iter().enumerate() {
-            samples[i].push(case()?);
+        // Each round starts one case later, so no case always runs right after the same
+        // other case (a pool whose threads are still winding down slows the next one).
+        for k in 0..n {
+            let i = (round + k) % n;
+            samples[i].push((cases[i].1)()?);
         }
     }
     let base = samples[baseline].clone();
@@ -161,7 +166,9 @@ mod tests {
             |_, _| {},
         )
         .unwrap();
-        assert_eq!(m[1].ratios, vec![2.0, 2.0, 2.0]);
+        // Round 1 runs the base first, round 2 the double first, round 3 the base first.
         assert_eq!(m[0].samples, vec![2.0, 3.0, 4.0]);
+        assert_eq!(m[1].samples, vec![4.0, 4.0, 8.0]);
+        assert_eq!(m[1].ratios, vec![2.0, 4.0 / 3.0, 2.0]);
     }
 }
