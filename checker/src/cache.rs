@@ -30,7 +30,7 @@ struct Entry {
 fn checker_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap_or_default();
+        let exe = crate::sandbox::checker_exe();
         let meta = std::fs::metadata(&exe).ok();
         let modified = meta
             .as_ref()

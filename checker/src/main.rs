@@ -336,6 +336,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    // Remember where this executable is before anything can rebuild it.
+    let _ = sandbox::checker_exe();
     // The sandbox launcher needs no curriculum, and must start fast.
     match &cli.command {
         Some(Command::SandboxExec { policy, program }) => {

@@ -231,16 +231,20 @@ fn verdict(report: &ExerciseReport) -> Verdict {
     }
 }
 
-/// cargo-mutants writes the mutant's description as the `+++` file name (`+++ replace f ->
-/// String with "xyzzy".into()`), which diffy refuses when it holds quotes. The names do not
-/// matter here (the patch is applied to one known file): replace both header lines.
+/// cargo-mutants names the mutant on the diff's `+++` line (`+++ replace f -> String with
+/// "xyzzy".into()`); diffy reads that line as a file name and refuses the quotes. The file
+/// is known anyway, so both header lines (those before the first hunk) get plain names.
 fn plain_headers(diff: &str) -> String {
+    let mut in_hunks = false;
     let mut out = String::with_capacity(diff.len());
-    for (i, line) in diff.split_inclusive('\n').enumerate() {
-        match i {
-            0 if line.starts_with("--- ") => out.push_str("--- a/lib.rs\n"),
-            1 if line.starts_with("+++ ") => out.push_str("+++ b/lib.rs\n"),
-            _ => out.push_str(line),
+    for line in diff.split_inclusive('\n') {
+        in_hunks |= line.starts_with("@@");
+        if !in_hunks && line.starts_with("--- ") {
+            out.push_str("--- a/lib.rs\n");
+        } else if !in_hunks && line.starts_with("+++ ") {
+            out.push_str("+++ b/lib.rs\n");
+        } else {
+            out.push_str(line);
         }
     }
     out
@@ -248,16 +252,27 @@ fn plain_headers(diff: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_mutant_named_with_quotes_still_parses() {
-        let diff = "--- lib.rs\n+++ replace seconds -> String with \"xyzzy\".into()\n\
-                    @@ -1,3 +1,3 @@\n fn seconds() -> String {\n-    one()\n+    \"xyzzy\".into()\n }\n";
-        let original = "fn seconds() -> String {\n    one()\n}\n";
-        let plain = super::plain_headers(diff);
-        let patch = diffy::Patch::from_str(&plain).expect("parses");
+        let diff = "--- solutions/06-errors/src/lib.rs\n\
+                    +++ replace f -> String with \"xyzzy\".into()\n\
+                    @@ -1,3 +1,3 @@\n \
+                    fn f() -> String {\n\
+                    -    String::from(\"a\")\n\
+                    +    \"xyzzy\".into()\n \
+                    }\n";
+        assert!(
+            diffy::Patch::from_str(diff).is_err(),
+            "the raw header is what diffy refuses"
+        );
+        let plain = plain_headers(diff);
+        let patch = diffy::Patch::from_str(&plain).expect("plain headers parse");
+        let original = "fn f() -> String {\n    String::from(\"a\")\n}\n";
         assert_eq!(
             diffy::apply(original, &patch).expect("applies"),
-            "fn seconds() -> String {\n    \"xyzzy\".into()\n}\n"
+            "fn f() -> String {\n    \"xyzzy\".into()\n}\n"
         );
     }
 }

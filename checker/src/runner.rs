@@ -124,7 +124,7 @@ pub fn run_test_with(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let channel = verdict::Channel::new()?;
+    let channel = verdict::Channel::new(&nonce)?;
     channel.attach(&mut cmd);
 
     let start = Instant::now();
@@ -132,7 +132,7 @@ pub fn run_test_with(
         .spawn()
         .with_context(|| format!("starting {}", exe.display()))?;
     let group = child.id();
-    let verdict_in = channel.after_spawn(&nonce)?;
+    let verdict_in = channel.after_spawn();
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -240,15 +240,42 @@ mod verdict {
 
     #[cfg(unix)]
     impl Channel {
-        pub fn new() -> Result<Self> {
+        /// Both pipes, with `nonce` already waiting in the nonce pipe. It is written now,
+        /// while this process still holds the pipe's read end: written after the spawn, to a
+        /// test that had already died, it would raise SIGPIPE — which kills the checker, since
+        /// `main` restores SIGPIPE's default so that `cargo checker | head` ends quietly.
+        pub fn new(nonce: &str) -> Result<Self> {
+            use std::io::Write;
             // Close-on-exec: the child gets only the ends dup'ed onto fds 3 and 4.
+            #[cfg(not(target_vendor = "apple"))]
             let pipe = || {
                 nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
                     .context("creating a pipe for a test")
             };
+            // macOS has no pipe2: set the flag right after (the checker spawns from several
+            // threads, but every spawn dup's its ends explicitly, so a brief window is harmless).
+            #[cfg(target_vendor = "apple")]
+            let pipe = || -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+                use std::os::fd::AsRawFd;
+                let (r, w) = nix::unistd::pipe().context("creating a pipe for a test")?;
+                for fd in [r.as_raw_fd(), w.as_raw_fd()] {
+                    nix::fcntl::fcntl(
+                        fd,
+                        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                    )
+                    .context("marking a pipe close-on-exec")?;
+                }
+                Ok((r, w))
+            };
+            let verdict = pipe()?;
+            let (nonce_read, nonce_write) = pipe()?;
+            // A nonce is a few dozen bytes; a pipe holds 64 KiB, so this never blocks.
+            let mut w = std::fs::File::from(nonce_write);
+            w.write_all(nonce.as_bytes())
+                .context("writing a test's nonce")?;
             Ok(Channel {
-                verdict: pipe()?,
-                nonce: pipe()?,
+                verdict,
+                nonce: (nonce_read, w.into()),
             })
         }
 
@@ -276,20 +303,13 @@ mod verdict {
             }
         }
 
-        /// In the parent, after the spawn: sends the nonce and keeps only the verdict's read end.
-        pub fn after_spawn(self, nonce: &str) -> Result<std::fs::File> {
-            use std::io::Write;
-            let Channel {
-                verdict,
-                nonce: (nonce_read, nonce_write),
-            } = self;
+        /// In the parent, after the spawn: closes the nonce pipe (the test reads the nonce,
+        /// then end of file) and keeps only the verdict's read end.
+        pub fn after_spawn(self) -> std::fs::File {
+            let Channel { verdict, nonce } = self;
             drop(verdict.1);
-            drop(nonce_read);
-            let mut w = std::fs::File::from(nonce_write);
-            // The test may already be gone; that is its outcome, not the checker's error.
-            let _ = w.write_all(nonce.as_bytes());
-            drop(w);
-            Ok(std::fs::File::from(verdict.0))
+            drop(nonce);
+            std::fs::File::from(verdict.0)
         }
     }
 
@@ -449,5 +469,33 @@ mod tests {
         let cut = &cut[..cut.len() - 10];
         let (_, record) = scan(cut.as_bytes(), Some(nonce));
         assert!(record.is_none());
+    }
+
+    /// A test that is gone before it reads its nonce is its own outcome; it must never kill
+    /// the checker, whose SIGPIPE is at its default (see `main`).
+    #[cfg(unix)]
+    #[test]
+    fn a_test_that_exits_at_once_does_not_kill_the_checker() {
+        // SAFETY: restoring a signal's default disposition, as the checker's `main` does.
+        unsafe {
+            let _ = nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            );
+        }
+        let channel =
+            verdict::Channel::new("nonce-of-a-test-that-never-reads-it").expect("pipes for a test");
+        let mut cmd = std::process::Command::new("true");
+        channel.attach(&mut cmd);
+        let mut child = cmd.spawn().expect("`true` starts");
+        child.wait().expect("`true` ends");
+        // The test has exited without reading fd 4. Writing the nonce now would raise
+        // SIGPIPE and end this process; it was written before the spawn.
+        let mut verdict_in = channel.after_spawn();
+        let (text, record) = scan(&mut verdict_in, Some("nonce-of-a-test-that-never-reads-it"));
+        assert!(
+            text.is_empty() && record.is_none(),
+            "no verdict from `true`"
+        );
     }
 }

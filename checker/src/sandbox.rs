@@ -183,7 +183,7 @@ pub fn layers() -> &'static Layers {
 }
 
 fn probe() -> Option<Layers> {
-    let exe = std::env::current_exe().ok()?;
+    let exe = checker_exe();
     let scratch = std::env::temp_dir();
     let policy = Policy::test(&exe, &scratch, 10);
     let output = command(&policy, &exe, &["sandbox-report"])
@@ -193,9 +193,18 @@ fn probe() -> Option<Layers> {
     serde_json::from_slice(&output.stdout).ok()
 }
 
+/// The checker's own executable, as it was when the checker started. Asked later, Linux
+/// answers "… (deleted)" once the file has been rebuilt in place (a `cargo build` while a
+/// class is being graded), and every launch would fail.
+pub fn checker_exe() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| std::env::current_exe().unwrap_or_else(|_| PathBuf::from("checker")))
+        .clone()
+}
+
 /// A command that runs `program args` inside the sandbox `policy` describes.
 pub fn command(policy: &Policy, program: &Path, args: &[&str]) -> Command {
-    let checker = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("checker"));
+    let checker = checker_exe();
     let mut cmd = Command::new(checker);
     cmd.arg("sandbox-exec")
         .arg(serde_json::to_string(policy).expect("a policy serialises"))

@@ -9,6 +9,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::explain::Locator;
@@ -23,9 +24,13 @@ pub fn replay(
     settings: &Settings,
     at: &Locator<'_>,
 ) -> Option<String> {
+    // Unique per replay: `verify --repeat` runs the same model several times at once, and
+    // two replays sharing a folder would delete each other's checkpoint.
+    static REPLAYS: AtomicUsize = AtomicUsize::new(0);
     let dir = settings.scratch_root.join(format!(
-        "replay-{}-{}",
+        "replay-{}-{}-{}",
         std::process::id(),
+        REPLAYS.fetch_add(1, Ordering::Relaxed),
         harness_name.replace("::", "-")
     ));
     let _ = std::fs::remove_dir_all(&dir);

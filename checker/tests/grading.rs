@@ -142,9 +142,11 @@ fn solutions_score_full_marks_with_loom_tests() {
             }
         }
     }
-    let coming = exercise(&report, "pipeline");
-    assert_eq!(coming["status"], "coming_soon");
-    assert_eq!(coming["max_score"], 0);
+    // An exercise not yet written (while there is one) is listed, and weighs nothing.
+    let exercises = report["exercises"].as_array().unwrap();
+    for coming in exercises.iter().filter(|e| e["status"] == "coming_soon") {
+        assert_eq!(coming["max_score"], 0, "{coming:#}");
+    }
     assert!(report["score"].as_u64().unwrap() > 0);
     assert!(report["checker_version"].is_string());
     assert_eq!(report["score"], report["max_score"]);

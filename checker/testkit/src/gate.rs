@@ -126,3 +126,24 @@ impl ThreadExits {
         self.exited.load(Ordering::SeqCst)
     }
 }
+
+/// Opens `gate` when the calling thread exits (thread-local destructors run when a thread
+/// finishes, before `join` returns). Call it from a job to release another job exactly when
+/// *this* worker has stopped: "the stream must not end with the first worker".
+pub fn open_on_thread_exit(gate: &Gate) {
+    OPEN_ON_EXIT.with(|slot| slot.borrow_mut().0 = Some(gate.clone()));
+}
+
+struct OpenOnExit(Option<Gate>);
+
+impl Drop for OpenOnExit {
+    fn drop(&mut self) {
+        if let Some(gate) = self.0.take() {
+            gate.open();
+        }
+    }
+}
+
+thread_local! {
+    static OPEN_ON_EXIT: RefCell<OpenOnExit> = const { RefCell::new(OpenOnExit(None)) };
+}

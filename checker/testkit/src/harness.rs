@@ -379,3 +379,20 @@ pub fn find_record(stdout: &str, nonce: &str) -> Option<Record> {
         .filter_map(|l| l.strip_prefix(&prefix))
         .find_map(|json| serde_json::from_str(json).ok())
 }
+
+/// Counts the panics, on every thread from now on, that the test did not cause on purpose
+/// with [`panic_on_purpose`] and its siblings: "no thread panics" while jobs panic
+/// deliberately. The hook installed before still runs, so each panic is still reported.
+pub fn count_unplanned_panics() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        if !deliberate(info.payload()) {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+        previous(info);
+    }));
+    count
+}
