@@ -7,9 +7,13 @@
 pub mod basic;
 pub mod buffered;
 pub mod dynamic;
+pub mod errors;
 pub mod metrics;
+pub mod pipeline;
 pub mod priority;
+pub mod rate_limit;
 pub mod results;
+pub mod timeout;
 
 /// Every reference pool's subjects, by exercise slug, in curriculum order.
 pub fn references() -> Vec<(&'static str, Vec<Box<dyn bench_kit::Subject>>)> {
@@ -19,6 +23,10 @@ pub fn references() -> Vec<(&'static str, Vec<Box<dyn bench_kit::Subject>>)> {
         ("dynamic", dynamic::subjects()),
         ("priority", priority::subjects()),
         ("results", results::subjects()),
+        ("errors", errors::subjects()),
+        ("timeout", timeout::subjects()),
+        ("rate-limit", rate_limit::subjects()),
         ("metrics", metrics::subjects()),
+        ("pipeline", pipeline::subjects()),
     ]
 }
