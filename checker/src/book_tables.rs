@@ -13,9 +13,12 @@ use crate::curriculum::{Curriculum, Exercise};
 use crate::paths::Paths;
 
 /// Every generated page: where it goes and what it must hold.
-pub fn pages(paths: &Paths, curriculum: &Curriculum) -> Vec<(PathBuf, String)> {
+///
+/// # Errors
+/// When `book/seed-map.toml` names a variant the curriculum does not have.
+pub fn pages(paths: &Paths, curriculum: &Curriculum) -> Result<Vec<(PathBuf, String)>> {
     let dir = paths.root.join("book").join("src").join("generated");
-    curriculum
+    let mut pages: Vec<(PathBuf, String)> = curriculum
         .exercise
         .iter()
         .filter(|e| e.is_ready())
@@ -25,7 +28,93 @@ pub fn pages(paths: &Paths, curriculum: &Curriculum) -> Vec<(PathBuf, String)> {
                 pitfall_table(ex),
             )
         })
-        .collect()
+        .collect();
+    pages.extend(seed_tables(paths, curriculum, &dir)?);
+    Ok(pages)
+}
+
+/// `book/seed-map.toml`: the seed's pitfalls and wrong Go snippets, each with the
+/// known-wrong variants that commit it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedMap {
+    #[serde(default)]
+    pitfall: Vec<SeedEntry>,
+    #[serde(default)]
+    go: Vec<SeedEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedEntry {
+    id: String,
+    /// `slug/variant`.
+    variants: Vec<String>,
+}
+
+/// One table per seed entry: the exercise, the bug, what the student sees, the tests.
+fn seed_tables(
+    paths: &Paths,
+    curriculum: &Curriculum,
+    dir: &std::path::Path,
+) -> Result<Vec<(PathBuf, String)>> {
+    let file = paths.root.join("book").join("seed-map.toml");
+    let Ok(text) = fs::read_to_string(&file) else {
+        return Ok(Vec::new());
+    };
+    let map: SeedMap =
+        toml::from_str(&text).with_context(|| format!("reading {}", file.display()))?;
+    let mut pages = Vec::new();
+    for (prefix, entries) in [("seed-pitfall", &map.pitfall), ("seed-go", &map.go)] {
+        for entry in entries {
+            let mut out = String::from(
+                "<!-- Generated from book/seed-map.toml and checker/suites/*/exercise.toml by \
+                 `cargo checker book --write`; do not edit. -->\n\n\
+                 | Exercise | The bug, as a known-wrong pool the checker keeps | Caught by |\n\
+                 |----------|--------------------------------------------------|-----------|\n",
+            );
+            for v in &entry.variants {
+                let (slug, name) = v.split_once('/').with_context(|| {
+                    format!("{}: `{v}` is not `slug/variant`", file.display())
+                })?;
+                let ex = curriculum
+                    .exercise
+                    .iter()
+                    .find(|e| e.slug == slug)
+                    .with_context(|| format!("{}: no exercise `{slug}`", file.display()))?;
+                let w = ex.wrong.iter().find(|w| w.name == name).with_context(|| {
+                    format!(
+                        "{}: exercise `{slug}` has no known-wrong variant `{name}`",
+                        file.display()
+                    )
+                })?;
+                let caught: Vec<String> = w
+                    .caught_by
+                    .iter()
+                    .map(|t| match ex.test(t) {
+                        Some(spec) => format!("`{t}` ({})", spec.kind.label()),
+                        None => format!("`{t}`"),
+                    })
+                    .collect();
+                let bug = match &w.shows {
+                    Some(shows) => format!("{} You see: {shows}", w.bug),
+                    None => w.bug.clone(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| [{}. {}]({}) | {} *(`{}`)* | {} |",
+                    ex.id,
+                    cell(&ex.title),
+                    ex.chapter,
+                    cell(&bug),
+                    w.name,
+                    caught.join("<br>")
+                );
+            }
+            pages.push((dir.join(format!("{prefix}-{}.md", entry.id)), out));
+        }
+    }
+    Ok(pages)
 }
 
 /// One exercise's known-wrong variants as a table: the bug, and what the student sees.
@@ -65,7 +154,7 @@ fn cell(text: &str) -> String {
 /// Writes the generated pages (`write`), or fails naming each stale one.
 pub fn run(paths: &Paths, curriculum: &Curriculum, write: bool) -> Result<()> {
     let mut stale = Vec::new();
-    for (path, text) in pages(paths, curriculum) {
+    for (path, text) in pages(paths, curriculum)? {
         if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
             continue;
         }

@@ -267,6 +267,7 @@ impl Plan<'_, '_> {
         match Tier::of(kind) {
             Tier::Unit => &self.unit,
             Tier::Loom => &self.loom,
+            Tier::Bench => unreachable!("no test kind is built by the bench tier"),
         }
     }
 }
@@ -339,6 +340,7 @@ pub fn evaluate(
                         (_, built) => built,
                     }
                 }
+                Tier::Bench => {}
             }
         }
     }

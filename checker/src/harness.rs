@@ -31,6 +31,9 @@ pub enum Tier {
     Unit,
     /// Loom models, release build with `workbook-sync/loom`.
     Loom,
+    /// `cargo checker bench`: the exercise's bench adapter (`benches/adapters/<slug>.rs`)
+    /// compiled against the subject and against the reference, release build (see `bench`).
+    Bench,
 }
 
 impl Tier {
@@ -45,6 +48,7 @@ impl Tier {
         match self {
             Tier::Unit => "unit",
             Tier::Loom => "loom",
+            Tier::Bench => "bench",
         }
     }
 
@@ -53,6 +57,7 @@ impl Tier {
         match self {
             Tier::Unit => "building the tests (debug)",
             Tier::Loom => "building the loom models (release)",
+            Tier::Bench => "building the benchmark (release)",
         }
     }
 
@@ -60,6 +65,8 @@ impl Tier {
         match self {
             Tier::Unit => &[Kind::Starter, Kind::Unit],
             Tier::Loom => &[Kind::Loom],
+            // A benchmark runs no test: every unit is built.
+            Tier::Bench => &[],
         }
     }
 }
@@ -144,7 +151,7 @@ pub fn build(
             .copied()
             .filter(|t| tier.kinds().contains(&t.kind))
             .collect();
-        if tests.is_empty() {
+        if tests.is_empty() && tier != Tier::Bench {
             wanted.push(false);
             continue;
         }
@@ -191,9 +198,13 @@ pub fn build(
         exclude: deps_pkg(tag),
         only: Vec::new(),
     };
-    let sandbox = options
-        .sandbox
-        .then(|| build_policy(paths, &work, units, &sources));
+    let sandbox = options.sandbox.then(|| {
+        let mut policy = build_policy(paths, &work, units, &sources);
+        if tier == Tier::Bench {
+            policy.read.extend(crate::bench::build_reads(paths, units));
+        }
+        policy
+    });
     // The dependencies' package is built already; two crates (subject and suite) per unit.
     let deadline = options
         .deadline
@@ -340,6 +351,13 @@ fn write_deps_package(
         ] {
             for (name, spec) in table {
                 merge_dependency(&mut deps, name, spec);
+            }
+        }
+    }
+    if tier == Tier::Bench {
+        for unit in units {
+            for (name, spec) in crate::bench::dependencies(paths, unit.exercise) {
+                merge_dependency(&mut deps, &name, &spec);
             }
         }
     }
@@ -632,7 +650,11 @@ fn write_units(
              testkit = {{ path = {testkit}{loom_feature} }}\n\
              workbook-sync = {{ path = {facade} }}\npretty_assertions = \"1.4\"\n{extra}",
             name = toml_str(&suite),
-            extra = dependency_lines(&ex.suite_dependencies),
+            extra = if tier == Tier::Bench {
+                dependency_lines(&crate::bench::dependencies(paths, ex))
+            } else {
+                dependency_lines(&ex.suite_dependencies)
+            },
             krate = ex.krate,
             subject = toml_str(&subject),
             subject_path = path_str(&subject_dir),
@@ -647,6 +669,12 @@ fn write_units(
     );
     let suite_src = ex.suite_dir(paths);
     match tier {
+        Tier::Bench => {
+            return write_if_changed(
+                &suite_dir.join("main.rs"),
+                &crate::bench::main_rs(paths, ex),
+            );
+        }
         Tier::Unit => {
             // The exercise's visible starter tests, from the checker's own copy of the
             // workbook. `use testkit::test` keeps their `#[test]` functions compiled.
@@ -790,6 +818,9 @@ fn run_cargo(
     if tier == Tier::Loom {
         args.push("--release".into());
         args.extend(LOOM_CONFIG.iter().map(|a| a.to_string()));
+    }
+    if tier == Tier::Bench {
+        args.push("--release".into());
     }
     match what {
         Invocation::Deps(pkg) => args.extend(["-p".into(), pkg.clone()]),

@@ -4,6 +4,7 @@
 //! `cargo checker hint <exercise>`. Instructors: `cargo checker grade --exercises DIR --json`.
 //! Maintainers: `cargo checker verify` proves the curriculum.
 
+mod bench;
 mod book_tables;
 mod cache;
 mod class;
@@ -131,6 +132,25 @@ enum Command {
         outputs: Box<Outputs>,
         #[command(flatten)]
         timing: Timing,
+    },
+    /// Measure your pool against the reference, rayon, threadpool, crossbeam and tokio.
+    #[command(
+        after_help = "Prints each workload's ratios and writes one SVG plot. Your pool must pass its hidden suite first.\n\nExamples:\n  cargo checker bench basic\n  cargo checker bench 2 --svg buffered.svg\n  cargo checker bench basic --force   # a pool that does not pass yet"
+    )]
+    Bench {
+        /// The exercise: its slug (`basic`) or number (`1`).
+        exercise: String,
+        #[arg(long, default_value = "exercises")]
+        exercises: PathBuf,
+        /// Bench a pool that fails its hidden suite (with a warning).
+        #[arg(long)]
+        force: bool,
+        /// Where the plot goes (default: target/bench/<exercise>.svg).
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Tiny sizes, one round: proves the bench runs, measures nothing.
+        #[arg(long, hide = true)]
+        quick: bool,
     },
     /// Show a hint for an exercise: each time the next level, from a nudge to the key idea.
     #[command(
@@ -474,6 +494,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench {
+            exercise,
+            exercises,
+            force,
+            svg,
+            quick,
+        } => bench::run(
+            &paths,
+            &curriculum,
+            &bench::Request {
+                exercise: curriculum.find(&exercise)?,
+                dir: resolve_dir(&paths, &exercises)?,
+                force,
+                quick,
+                svg,
+            },
+        ),
         Command::Hint { exercise, level } => {
             let ex = curriculum.find(&exercise)?;
             if ex.hints.is_empty() {

@@ -124,6 +124,65 @@ fn every_internal_link_resolves() {
     );
 }
 
+/// Every image a page shows: Markdown `![alt](src)` and HTML `<img src="…">`.
+fn images(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("![") {
+        let after = &rest[start + 2..];
+        rest = after;
+        let Some(close) = after.find("](") else { break };
+        let target = &after[close + 2..];
+        let end = target.find(')').unwrap_or(target.len());
+        if let Some(src) = target[..end].split_whitespace().next() {
+            found.push(src.to_string());
+        }
+    }
+    let mut rest = text;
+    while let Some(start) = rest.find("<img") {
+        let after = &rest[start..];
+        rest = &after[4..];
+        let Some(src) = after.find("src=\"") else { continue };
+        let value = &after[src + 5..];
+        if let Some(end) = value.find('"') {
+            found.push(value[..end].to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn every_image_exists() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in pages() {
+        let text = fs::read_to_string(&page).unwrap();
+        for src in images(&text) {
+            count += 1;
+            if src.contains("://") {
+                problems.push(format!(
+                    "{}: {src} is not in the book (it must render offline)",
+                    page.display()
+                ));
+            } else if !page.parent().unwrap().join(&src).is_file() {
+                problems.push(format!("{}: image {src} does not exist", page.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken images:\n{}",
+        problems.join("\n")
+    );
+    assert!(count > 0, "the book shows no plot at all");
+}
+
+#[test]
+fn the_image_check_finds_both_forms() {
+    let text = "a ![plot](perf/tiny.svg \"title\") b <img alt=\"x\" src=\"perf/coarse.svg\"> c";
+    assert_eq!(images(text), ["perf/tiny.svg", "perf/coarse.svg"]);
+}
+
 #[test]
 fn generated_pages_match_the_curriculum() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
@@ -149,4 +208,17 @@ fn the_book_builds_with_mdbook() {
     book.build().expect("the book builds");
     assert!(out.join("index.html").is_file());
     assert!(out.join("ch01-basic.html").is_file());
+    // The print view (every chapter on one page) and the search index.
+    assert!(out.join("print.html").is_file(), "no print view");
+    let search = fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
+    assert!(search, "no search index: is mdbook-driver's `search` feature on?");
+    // The TOC numbers each chapter once (the titles carry the exercise numbers).
+    let toc = fs::read_to_string(out.join("toc.html")).unwrap_or_default();
+    assert!(
+        !toc.contains("<strong aria-hidden=\"true\">1.</strong>"),
+        "mdBook numbers the chapters a second time: keep `no-section-label = true`"
+    );
 }

@@ -139,7 +139,6 @@ impl<J: Send + 'static> PriorityPool<J> {
     where
         R: Send + 'static,
         F: Fn(J) -> R + Send + Sync + 'static,
-        // ANCHOR_END: api
     {
         let _ = (workers, burst, process);
         todo!("start the workers and return the pool with its results receiver")
@@ -180,6 +179,7 @@ impl<J: Send + 'static> PriorityPool<J> {
         todo!("close the queues, then join the workers")
     }
 }
+// ANCHOR_END: api
 
 impl<J> Drop for PriorityPool<J> {
     /// Dropping the pool shuts it down exactly like [`PriorityPool::shutdown`]: every queued

@@ -88,7 +88,6 @@ impl<J: Send + 'static> WorkerPool<J> {
     where
         R: Send + 'static,
         F: Fn(J) -> R + Send + Sync + 'static,
-        // ANCHOR_END: api
     {
         let _ = (workers, process);
         todo!("start the workers and return the pool with its results receiver")
@@ -135,6 +134,7 @@ impl<J: Send + 'static> WorkerPool<J> {
         todo!("close the queue, then join the workers")
     }
 }
+// ANCHOR_END: api
 
 impl<J> Drop for WorkerPool<J> {
     /// Dropping the pool shuts it down exactly like [`WorkerPool::shutdown`]: queued jobs
