@@ -232,7 +232,7 @@ enum Command {
     },
     /// Prove the curriculum: solutions pass, stubs fail, known-wrong variants are caught.
     #[command(
-        after_help = "Examples:\n  cargo checker verify                   # everything (cargo test runs this)\n  cargo checker verify basic --repeat 20 # each known-wrong variant caught 20 times out of 20"
+        after_help = "Examples:\n  cargo checker verify                   # everything (cargo test runs this)\n  cargo checker verify basic --repeat 20 # each known-wrong variant caught 20 times out of 20\n  cargo checker verify --static-only     # manifests and spec maps only, no build"
     )]
     Verify {
         /// Only these exercises (all ready exercises, and the facade's models, by default).
@@ -243,6 +243,10 @@ enum Command {
         /// Instead: check that `exercises/` holds exactly the shipped stubs (CI, clean clone).
         #[arg(long)]
         shipped_stubs: bool,
+        /// Only the checks that need no build: the manifest lists the suite's tests and the
+        /// spec map covers the stub's documentation (seconds, for suite authors).
+        #[arg(long, conflicts_with_all = ["repeat", "shipped_stubs"])]
+        static_only: bool,
     },
 }
 
@@ -665,6 +669,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             exercises,
             repeat,
             shipped_stubs,
+            static_only,
         } => {
             if shipped_stubs {
                 verify::check_shipped_stubs(&paths, &curriculum)?;
@@ -672,6 +677,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let options = verify::Options {
                     only: exercises,
                     repeat,
+                    static_only,
                 };
                 verify::verify(&paths, &curriculum, &options)?;
             }

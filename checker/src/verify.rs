@@ -25,6 +25,8 @@ pub struct Options {
     pub only: Vec<String>,
     /// Grade each known-wrong variant this many times: every run must catch it.
     pub repeat: usize,
+    /// Only the manifest listings and spec maps: nothing is built or run.
+    pub static_only: bool,
 }
 
 pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Result<()> {
@@ -39,6 +41,19 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
         .collect();
     if exercises.is_empty() {
         bail!("nothing to verify: no ready exercise matches {only:?}");
+    }
+
+    if options.static_only {
+        for ex in &exercises {
+            problems.extend(check_listing(paths, ex)?);
+            problems.extend(check_spec(paths, ex)?);
+        }
+        println!(
+            "checked the manifests and spec maps of {} exercise(s) in {:.1}s",
+            exercises.len(),
+            start.elapsed().as_secs_f64()
+        );
+        return conclude(&problems);
     }
 
     if only.is_empty() {
@@ -213,12 +228,16 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
         exercises.len(),
         start.elapsed().as_secs_f64()
     );
+    conclude(&problems)
+}
+
+fn conclude(problems: &[String]) -> Result<()> {
     if problems.is_empty() {
         println!("verify: OK");
         Ok(())
     } else {
         let mut text = String::new();
-        for p in &problems {
+        for p in problems {
             let _ = writeln!(text, "- {p}");
         }
         bail!("verify found {} problem(s):\n{text}", problems.len())
