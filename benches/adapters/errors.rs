@@ -23,9 +23,12 @@ impl Transient for Never {
 }
 
 fn run(workers: usize, policy: Policy, jobs: u64, work: Work) -> Result<Option<u64>, String> {
-    let (pool, outcomes) = ErrorPool::new(workers, policy, || 0u64, move |i: &u64, _| {
-        Ok::<u64, Never>(work.run(*i))
-    })
+    let (pool, outcomes) = ErrorPool::new(
+        workers,
+        policy,
+        || 0u64,
+        move |i: &u64, _| Ok::<u64, Never>(work.run(*i)),
+    )
     .map_err(|e| e.to_string())?;
     for i in 0..jobs {
         pool.submit(i).map_err(|_| "submit handed a job back")?;

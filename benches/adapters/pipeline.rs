@@ -43,9 +43,8 @@ impl Subject for Stages {
         }
     }
     fn run(&self, workers: usize, jobs: u64, work: Work) -> Result<Option<u64>, String> {
-        let first = Pipeline::<u64, u64, ()>::new(LINK).stage(workers, LINK, move |i: u64| {
-            Ok::<u64, ()>(work.run(i))
-        });
+        let first = Pipeline::<u64, u64, ()>::new(LINK)
+            .stage(workers, LINK, move |i: u64| Ok::<u64, ()>(work.run(i)));
         let built = if self.two {
             first.stage(workers, LINK, Ok::<u64, ()>).build()
         } else if self.ordered {

@@ -49,7 +49,10 @@ impl Subject for Unreached {
         let sum = reader.join().map_err(|_| "the reader panicked")??;
         let back = pool.shutdown();
         if !back.is_empty() {
-            return Err(format!("{} jobs handed back after every result", back.len()));
+            return Err(format!(
+                "{} jobs handed back after every result",
+                back.len()
+            ));
         }
         Ok(Some(sum))
     }

@@ -40,7 +40,10 @@ impl Subject for Timeout {
             match outcome {
                 Outcome::Done(_, value) => sum = sum.wrapping_add(value),
                 Outcome::TimedOut(id) => {
-                    return Err(format!("job {} timed out on a clock that never moves", id.0));
+                    return Err(format!(
+                        "job {} timed out on a clock that never moves",
+                        id.0
+                    ));
                 }
             }
         }

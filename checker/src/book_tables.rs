@@ -74,9 +74,9 @@ fn seed_tables(
                  |----------|--------------------------------------------------|-----------|\n",
             );
             for v in &entry.variants {
-                let (slug, name) = v.split_once('/').with_context(|| {
-                    format!("{}: `{v}` is not `slug/variant`", file.display())
-                })?;
+                let (slug, name) = v
+                    .split_once('/')
+                    .with_context(|| format!("{}: `{v}` is not `slug/variant`", file.display()))?;
                 let ex = curriculum
                     .exercise
                     .iter()

@@ -84,7 +84,10 @@ pub fn classroom(paths: &Paths, curriculum: &Curriculum, dir: &Path) -> Result<(
     copy_tree(&root.join("checker/src"), &checker.join("src"))?;
     copy_tree(&root.join("checker/sync"), &checker.join("sync"))?;
     copy_tree(&root.join("benches/kit"), &dir.join("benches/kit"))?;
-    copy_tree(&root.join("benches/adapters"), &dir.join("benches/adapters"))?;
+    copy_tree(
+        &root.join("benches/adapters"),
+        &dir.join("benches/adapters"),
+    )?;
     copy_tree(&root.join("checker/testkit"), &checker.join("testkit"))?;
     copy_tree(
         &root.join("checker/tests/fixtures"),

@@ -44,14 +44,19 @@ fn a_pool_that_fails_its_suite_needs_force() {
         "    pub fn workers(&self) -> usize {\n        self.workers.len()\n    }",
         "    pub fn workers(&self) -> usize {\n        self.workers.len() + 1\n    }",
     );
-    assert_ne!(broken, solution, "the solution changed: update this test's edit");
+    assert_ne!(
+        broken, solution,
+        "the solution changed: update this test's edit"
+    );
     fs::write(krate.join("lib.rs"), broken).unwrap();
     checker()
         .args(["bench", "basic", "--exercises"])
         .arg(&dir)
         .assert()
         .failure()
-        .stdout(predicate::str::contains("does not pass its hidden suite yet"))
+        .stdout(predicate::str::contains(
+            "does not pass its hidden suite yet",
+        ))
         .stdout(predicate::str::contains("--force"));
 }
 
@@ -60,7 +65,14 @@ fn a_passing_pool_is_benched_against_the_reference_and_plotted() {
     let svg = root().join("target/checker-tests/bench/basic.svg");
     let _ = fs::remove_file(&svg);
     let out = checker()
-        .args(["bench", "basic", "--exercises", "solutions", "--quick", "--svg"])
+        .args([
+            "bench",
+            "basic",
+            "--exercises",
+            "solutions",
+            "--quick",
+            "--svg",
+        ])
         .arg(&svg)
         .assert()
         .success();

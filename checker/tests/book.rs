@@ -142,7 +142,9 @@ fn images(text: &str) -> Vec<String> {
     while let Some(start) = rest.find("<img") {
         let after = &rest[start..];
         rest = &after[4..];
-        let Some(src) = after.find("src=\"") else { continue };
+        let Some(src) = after.find("src=\"") else {
+            continue;
+        };
         let value = &after[src + 5..];
         if let Some(end) = value.find('"') {
             found.push(value[..end].to_string());
@@ -214,7 +216,10 @@ fn the_book_builds_with_mdbook() {
         .unwrap()
         .filter_map(|e| e.ok())
         .any(|e| e.file_name().to_string_lossy().starts_with("searchindex"));
-    assert!(search, "no search index: is mdbook-driver's `search` feature on?");
+    assert!(
+        search,
+        "no search index: is mdbook-driver's `search` feature on?"
+    );
     // The TOC numbers each chapter once (the titles carry the exercise numbers).
     let toc = fs::read_to_string(out.join("toc.html")).unwrap_or_default();
     assert!(

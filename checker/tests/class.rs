@@ -9,6 +9,8 @@ use std::process::Command;
 use base64::Engine as _;
 use serde_json::Value;
 
+mod support;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -51,8 +53,8 @@ fn class() -> PathBuf {
     let dir = root().join("target/checker-tests/class");
     let _ = fs::remove_dir_all(&dir);
     copy(&root().join("solutions"), &dir.join("alice"));
-    copy(&root().join("exercises"), &dir.join("bob"));
-    copy(&root().join("exercises"), &dir.join("carol"));
+    support::pristine_exercises(&dir.join("bob"));
+    support::pristine_exercises(&dir.join("carol"));
     let lib = dir.join("carol/01-basic/src/lib.rs");
     let broken = fs::read_to_string(&lib).unwrap().replace(
         "pub fn workers(&self) -> usize {",
@@ -60,14 +62,14 @@ fn class() -> PathBuf {
     );
     fs::write(&lib, broken).unwrap();
     // A whole-repository submission, whose basic pool exits instead of working.
-    copy(&root().join("exercises"), &dir.join("dave/exercises"));
+    support::pristine_exercises(&dir.join("dave/exercises"));
     let lib = dir.join("dave/exercises/01-basic/src/lib.rs");
     let exits = fs::read_to_string(&lib).unwrap().replace(
         "todo!(\"put the job on the shared queue\")",
         "std::process::exit(0)",
     );
     fs::write(&lib, exits).unwrap();
-    copy(&root().join("exercises"), &dir.join("erin"));
+    support::pristine_exercises(&dir.join("erin"));
     let lib = dir.join("erin/01-basic/src/lib.rs");
     let hangs = fs::read_to_string(&lib).unwrap().replace(
         "todo!(\"how many workers does this pool have?\")",
@@ -121,7 +123,21 @@ fn a_class_is_graded_into_every_format() {
             .unwrap()
     };
     assert!(score("alice") > 0);
-    assert_eq!(score("alice"), students[0]["max_score"].as_u64().unwrap());
+    let alice = &students[0];
+    let lost: Vec<String> = alice["report"]["exercises"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|ex| ex["tests"].as_array().into_iter().flatten())
+        .filter(|t| t["status"] != "passed")
+        .map(|t| format!("{} [{}]: {}", t["name"], t["status"], t["message"]))
+        .collect();
+    assert_eq!(
+        score("alice"),
+        alice["max_score"].as_u64().unwrap(),
+        "the reference solutions lost points:\n{}",
+        lost.join("\n")
+    );
     for cheat in ["bob", "carol", "dave", "erin"] {
         assert_eq!(score(cheat), 0, "{cheat}");
     }

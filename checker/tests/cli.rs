@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+mod support;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -19,23 +21,11 @@ fn checker() -> Command {
     Command::cargo_bin("checker").unwrap()
 }
 
-fn copy(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let dst = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &dst);
-        } else {
-            fs::copy(entry.path(), dst).unwrap();
-        }
-    }
-}
-
 /// A fresh copy of the stubs for one test.
 fn exercises(name: &str) -> PathBuf {
     let dir = root().join("target/checker-tests/cli").join(name);
     let _ = fs::remove_dir_all(&dir);
-    copy(&root().join("exercises"), &dir);
+    support::pristine_exercises(&dir);
     dir
 }
 

@@ -8,6 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod support;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -67,8 +69,7 @@ fn ready_dirs() -> Vec<String> {
 fn subject(name: &str, krates: &[String], edit: impl Fn(&str) -> String) -> PathBuf {
     let dir = root().join("target").join("checker-tests").join(name);
     for krate in krates {
-        let stub =
-            fs::read_to_string(root().join("exercises").join(krate).join("src/lib.rs")).unwrap();
+        let stub = support::stub_lib(krate);
         let krate = dir.join(krate);
         fs::create_dir_all(krate.join("src")).unwrap();
         // The student's manifest is never read: make it useless to prove it.
@@ -154,7 +155,10 @@ fn solutions_score_full_marks_with_loom_tests() {
 
 #[test]
 fn untouched_stubs_score_zero_and_read_as_not_started() {
-    let report = grade(&root().join("exercises"), &[]);
+    let stubs = root().join("target/checker-tests/pristine-stubs");
+    let _ = fs::remove_dir_all(&stubs);
+    support::pristine_exercises(&stubs);
+    let report = grade(&stubs, &[]);
     for ex in ready_reports(&report) {
         assert_eq!(ex["score"], 0, "{ex:#}");
         assert_eq!(ex["status"], "not_started", "{}", ex["slug"]);

@@ -9,23 +9,13 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod support;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let dst = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &dst);
-        } else {
-            std::fs::copy(entry.path(), dst).unwrap();
-        }
-    }
 }
 
 /// The terminal's screen, updated by a reader thread.
@@ -62,7 +52,7 @@ impl Screen {
 fn watch_mode_follows_edits_and_keys() {
     let dir = root().join("target/checker-tests/watch/exercises");
     let _ = std::fs::remove_dir_all(&dir);
-    copy(&root().join("exercises"), &dir);
+    support::pristine_exercises(&dir);
 
     let pty = native_pty_system()
         .openpty(PtySize {

@@ -24,22 +24,35 @@ fn main() {
         workers,
         deadline: None,
     };
-    let (pool, outcomes) = TimeoutPool::new(config, clock, |(id, ms): (u32, u64), token: &CancelToken| {
-        trace::job(format!("job {id} ({ms} ms)"), || {
-            let began = Instant::now();
-            while began.elapsed() < Duration::from_millis(ms) {
-                // Job 3 is cooperative: it looks at its token between steps.
-                if id == 3 && token.is_cancelled() {
-                    trace::lane(format!("job {id} sees its token cancelled, stops"));
-                    return id;
+    let (pool, outcomes) = TimeoutPool::new(
+        config,
+        clock,
+        |(id, ms): (u32, u64), token: &CancelToken| {
+            trace::job(format!("job {id} ({ms} ms)"), || {
+                let began = Instant::now();
+                while began.elapsed() < Duration::from_millis(ms) {
+                    // Job 3 is cooperative: it looks at its token between steps.
+                    if id == 3 && token.is_cancelled() {
+                        trace::lane(format!("job {id} sees its token cancelled, stops"));
+                        return id;
+                    }
+                    trace::work(Duration::from_millis(5));
                 }
-                trace::work(Duration::from_millis(5));
-            }
-            id
-        })
-    })
+                id
+            })
+        },
+    )
     .expect("two workers");
-    let jobs = [(0, 10), (1, 20), (2, 15), (3, 120), (4, 10), (5, 90), (6, 20), (7, 10)];
+    let jobs = [
+        (0, 10),
+        (1, 20),
+        (2, 15),
+        (3, 120),
+        (4, 10),
+        (5, 90),
+        (6, 20),
+        (7, 10),
+    ];
     for (id, ms) in jobs {
         pool.submit((id, ms), 40).expect("no overall deadline");
     }

@@ -54,11 +54,12 @@ fn main() {
         wakes: Mutex::new(0),
         moved: Condvar::new(),
     };
-    let limiter = Arc::new(
-        RateLimiter::new(Limits { rate: 20, burst: 5 }, clock).expect("valid limits"),
-    );
+    let limiter =
+        Arc::new(RateLimiter::new(Limits { rate: 20, burst: 5 }, clock).expect("valid limits"));
     let (pool, results) = RateLimitedPool::new(workers, 4, limiter, |id: u32| {
-        trace::job(format!("job {id}"), || trace::work(Duration::from_millis(5)));
+        trace::job(format!("job {id}"), || {
+            trace::work(Duration::from_millis(5))
+        });
         id
     })
     .expect("three workers");
@@ -69,6 +70,9 @@ fn main() {
     }
     let n = reader.join().expect("the reader");
     let back = pool.shutdown();
-    trace::say(format!("every result in; shutdown handed back {} job(s)", back.len()));
+    trace::say(format!(
+        "every result in; shutdown handed back {} job(s)",
+        back.len()
+    ));
     trace::done(n);
 }

@@ -19,7 +19,9 @@ fn main() {
     );
     let (mut input, output) = Pipeline::<u32, u32, String>::new(2)
         .stage(1, 2, |n: u32| {
-            trace::job(format!("parse {n}"), || trace::work(Duration::from_millis(5)));
+            trace::job(format!("parse {n}"), || {
+                trace::work(Duration::from_millis(5))
+            });
             Ok(n)
         })
         .stage(2, 2, |n: u32| {
