@@ -2,7 +2,7 @@
 //! the alternatives (rayon, threadpool, crossbeam, tokio, sequential code) on the same
 //! workloads, in one run, with ratios printed and one SVG plot written.
 //!
-//! The bench is the exercise's adapter, `benches/adapters/<crate>.rs` (the same file
+//! The bench is the exercise's adapter, `checker/benches/adapters/<crate>.rs` (the same file
 //! `cargo bench -p workbook-benches` compiles against the reference), compiled by the
 //! harness (tier [`Tier::Bench`]: a copy of the student's `src/`, the checker's own
 //! manifest, `unsafe_code` forbidden, in the sandbox, release build) once against the
@@ -43,13 +43,14 @@ const RUN_LIMIT: Duration = Duration::from_secs(20 * 60);
 fn adapter(paths: &Paths, ex: &Exercise) -> PathBuf {
     paths
         .root
+        .join("checker")
         .join("benches")
         .join("adapters")
         .join(format!("{}.rs", ex.krate))
 }
 
 fn kit(paths: &Paths) -> PathBuf {
-    paths.root.join("benches").join("kit")
+    paths.root.join("checker").join("benches").join("kit")
 }
 
 /// The reference crate, where this copy of the workbook has one (a classroom copy has none).
@@ -92,16 +93,20 @@ pub fn dependencies(paths: &Paths, ex: &Exercise) -> toml::Table {
 pub fn build_reads(paths: &Paths, units: &[harness::Unit<'_>]) -> Vec<PathBuf> {
     let mut read = vec![
         kit(paths),
-        paths.root.join("benches").join("adapters"),
+        paths.root.join("checker").join("benches").join("adapters"),
         // Cargo looks for the bench kit's workspace through this manifest.
-        paths.root.join("benches").join("Cargo.toml"),
+        paths
+            .root
+            .join("checker")
+            .join("benches")
+            .join("Cargo.toml"),
     ];
     for unit in units {
         if let Some((_, dir)) = reference(paths, unit.exercise) {
             read.push(dir);
         }
     }
-    // A classroom copy has the kit and the adapters but no `benches/Cargo.toml`.
+    // A classroom copy has the kit and the adapters but no `checker/benches/Cargo.toml`.
     read.retain(|p| p.exists());
     read
 }

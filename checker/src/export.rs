@@ -70,7 +70,7 @@ pub fn classroom(paths: &Paths, curriculum: &Curriculum, dir: &Path) -> Result<(
             .replace("    \"solutions/*\",\n", "")
             // The bench of the reference pools needs the solutions; the bench kit and the
             // adapters (what `cargo checker bench` compiles against a student's crate) do not.
-            .replace("    \"benches\",\n", "")
+            .replace("    \"checker/benches\",\n", "")
             .replace(
                 "# `cargo test` at the root must be green on a fresh clone, so the unsolved\n\
                  # exercises are left out of the default members. The checker's own tests\n\
@@ -83,10 +83,13 @@ pub fn classroom(paths: &Paths, curriculum: &Curriculum, dir: &Path) -> Result<(
     let checker = dir.join("checker");
     copy_tree(&root.join("checker/src"), &checker.join("src"))?;
     copy_tree(&root.join("checker/sync"), &checker.join("sync"))?;
-    copy_tree(&root.join("benches/kit"), &dir.join("benches/kit"))?;
     copy_tree(
-        &root.join("benches/adapters"),
-        &dir.join("benches/adapters"),
+        &root.join("checker/benches/kit"),
+        &checker.join("benches/kit"),
+    )?;
+    copy_tree(
+        &root.join("checker/benches/adapters"),
+        &checker.join("benches/adapters"),
     )?;
     copy_tree(&root.join("checker/testkit"), &checker.join("testkit"))?;
     copy_tree(

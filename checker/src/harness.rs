@@ -31,7 +31,7 @@ pub enum Tier {
     Unit,
     /// Loom models, release build with `workbook-sync/loom`.
     Loom,
-    /// `cargo checker bench`: the exercise's bench adapter (`benches/adapters/<slug>.rs`)
+    /// `cargo checker bench`: the exercise's bench adapter (`checker/benches/adapters/<slug>.rs`)
     /// compiled against the subject and against the reference, release build (see `bench`).
     Bench,
 }

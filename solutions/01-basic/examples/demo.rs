@@ -5,7 +5,7 @@
 //! a worker in advance), every queued job still run after `shutdown` is called, and the
 //! results arrive in completion order, not submission order.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

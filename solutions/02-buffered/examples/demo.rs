@@ -6,7 +6,7 @@
 //! it waits for the workers — the line that makes the seed's deadlock impossible (see the
 //! `seed-deadlock` example).
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::{Duration, Instant};

@@ -13,7 +13,7 @@
 //! exit code 2. `--fixed` runs the corrected order — drain while waiting — which is what
 //! `BufferedPool::shutdown` does, and exits 0.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

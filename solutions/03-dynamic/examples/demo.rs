@@ -4,7 +4,7 @@
 //! start whenever more than two jobs wait, up to four; then, once the work is done and the
 //! (manual) clock has moved on, `retire_idle` stop the idle workers down to the minimum.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! without starvation, decided by a rule rather than by the random choice of the seed's
 //! `select`.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! and `submit` wait whenever four jobs are in the pool (the window bounds the reorder
 //! buffer).
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! outcome on one stream, the retries happen, and the worker whose job panicked take the
 //! next job as if nothing had happened.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -18,7 +18,7 @@
 //! once `errors` fills.) A watchdog notices, explains, and exits with code 2. `--fixed` uses
 //! one channel of outcomes, read while the workers run — exercise 6's design — and exits 0.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! it (a thread cannot be killed) and its late result is dropped. Watch `expire` report each
 //! timeout the moment the deadline passes, while the workers go on with the next jobs.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::{Duration, Instant};

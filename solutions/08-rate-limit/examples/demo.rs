@@ -5,7 +5,7 @@
 //! workers, and the throughput at the end come out at the limit, not at what three workers
 //! could do.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::sync::{Arc, Condvar, Mutex};

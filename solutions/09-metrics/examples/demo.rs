@@ -3,7 +3,7 @@
 //! Two workers, twenty jobs of which every fifth fails. A snapshot half-way through shows
 //! the queue and the jobs in flight; the final snapshot is printed as Prometheus text.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

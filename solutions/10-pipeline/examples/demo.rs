@@ -5,7 +5,7 @@
 //! when the link ahead of it is full (backpressure between stages), and the output come out
 //! in input order although the second stage finishes items out of order.
 
-#[path = "../../../benches/kit/src/trace.rs"]
+#[path = "../../../checker/benches/kit/src/trace.rs"]
 mod trace;
 
 use std::time::Duration;

@@ -24,46 +24,37 @@ use bench_kit::stats::{Case, Rounds, Summary, short};
 use bench_kit::{Subject, Work};
 use workbook_benches::{basic, buffered};
 
+/// Every measurement of the performance chapter (`cargo bench -p workbook-benches -- --help`).
+#[derive(clap::Parser)]
 struct Args {
+    /// Where `results.md` and the plots go (relative to the workspace root).
+    #[arg(long, default_value = "target/bench")]
     out: PathBuf,
     /// `--out` as typed.
+    #[arg(skip)]
     shown: String,
+    /// Only these experiments, comma-separated (`tiny,coarse`).
+    #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Tiny sizes: a smoke run, not a measurement.
+    #[arg(long)]
     quick: bool,
+    /// Rounds per case.
+    #[arg(long, default_value_t = 7)]
     samples: usize,
+    /// Passed by `cargo bench`.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        out: PathBuf::from("target/bench"),
-        shown: String::new(),
-        only: Vec::new(),
-        quick: false,
-        samples: 7,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--out" => a.out = it.next().map(PathBuf::from).unwrap_or(a.out),
-            "--only" => {
-                a.only = it
-                    .next()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::to_string)
-                    .collect();
-            }
-            "--quick" => a.quick = true,
-            "--samples" => a.samples = it.next().and_then(|n| n.parse().ok()).unwrap_or(7),
-            _ => {} // `cargo bench` passes `--bench`
-        }
-    }
+    let mut a = <Args as clap::Parser>::parse();
     // `cargo bench` runs this in the package's folder: relative paths are taken from the
     // workspace root, where the command was typed.
     a.shown = a.out.display().to_string();
     if a.out.is_relative() {
         a.out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
+            .join("../..")
             .join(&a.out);
     }
     a
