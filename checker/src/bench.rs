@@ -242,6 +242,7 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
     let options = harness::BuildOptions {
         sandbox: crate::sandbox::usable(),
         deadline: Duration::from_secs(300),
+        sources_ready: false,
     };
     let built = harness::build(
         &bench_paths,

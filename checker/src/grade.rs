@@ -303,7 +303,7 @@ pub fn evaluate(
     let buildable: Vec<usize> = (0..plans.len())
         .filter(|&i| plans[i].early.is_none())
         .collect();
-    let mut units: Vec<harness::Unit<'_>> = buildable
+    let units: Vec<harness::Unit<'_>> = buildable
         .iter()
         .map(|&i| harness::Unit {
             exercise: targets[i].exercise,
@@ -312,21 +312,25 @@ pub fn evaluate(
         })
         .collect();
     let progress = Progress::new(options.quiet);
-    for tier in [Tier::Unit, Tier::Loom] {
-        if tier == Tier::Loom {
-            // A crate that did not compile (or did not finish compiling) in the first tier
-            // will not in the second: do not spend another build, or another deadline, on it.
-            for (u, &i) in buildable.iter().enumerate() {
-                if matches!(plans[i].unit, Built::CrateError(_)) {
-                    units[u].tests.retain(|t| t.kind != Kind::Loom);
-                }
-            }
-        }
-        let build_options = harness::BuildOptions {
-            sandbox: options.sandbox,
-            deadline: options.build_timeout,
-        };
-        let built = harness::build(paths, key, tier, &units, &progress, &build_options)?;
+    harness::prepare_sources(paths, key, &units)?;
+    let build_options = harness::BuildOptions {
+        sandbox: options.sandbox,
+        deadline: options.build_timeout,
+        sources_ready: true,
+    };
+    // Both tiers at once: cargo locks each profile's folder on its own, so the debug build of
+    // the tests and the release build of the loom models do not wait for each other.
+    let (unit_built, loom_built) = std::thread::scope(|scope| {
+        let loom = scope
+            .spawn(|| harness::build(paths, key, Tier::Loom, &units, &progress, &build_options));
+        let unit = harness::build(paths, key, Tier::Unit, &units, &progress, &build_options);
+        (unit, loom.join())
+    });
+    let loom_built = match loom_built {
+        Ok(built) => built,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    for (tier, built) in [(Tier::Unit, unit_built?), (Tier::Loom, loom_built?)] {
         for (&i, b) in buildable.iter().zip(built) {
             plans[i].source_dir = b.source_dir;
             match tier {
@@ -335,8 +339,10 @@ pub fn evaluate(
                     plans[i].unit = b.built;
                 }
                 Tier::Loom => {
+                    // A crate that does not compile is reported once, with the first tier's
+                    // errors, whatever its loom build said.
                     plans[i].loom = match (&plans[i].unit, b.built) {
-                        (Built::CrateError(e), Built::NoTests) => Built::CrateError(e.clone()),
+                        (Built::CrateError(e), _) => Built::CrateError(e.clone()),
                         (_, built) => built,
                     }
                 }

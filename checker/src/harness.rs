@@ -109,6 +109,30 @@ pub struct BuildOptions {
     /// Wall-clock limit for compiling one unit's crates (dependencies are built before,
     /// without a limit, as trusted code).
     pub deadline: Duration,
+    /// [`prepare_sources`] has copied the subjects' sources already: both tiers build from
+    /// that one copy at once, and a file the student saves meanwhile is never half-read.
+    pub sources_ready: bool,
+}
+
+/// Copies each unit's `src/` to where [`build`] compiles it from (see
+/// [`BuildOptions::sources_ready`]).
+pub fn prepare_sources(paths: &Paths, key: &str, units: &[Unit<'_>]) -> Result<()> {
+    for (i, unit) in units.iter().enumerate() {
+        copy_sources(
+            &unit.crate_dir.join("src"),
+            &unit_source_dir(paths, key, i, unit).join("src"),
+        )?;
+    }
+    Ok(())
+}
+
+fn unit_source_dir(paths: &Paths, key: &str, i: usize, unit: &Unit<'_>) -> PathBuf {
+    paths
+        .scratch
+        .join("work")
+        .join(key)
+        .join("src")
+        .join(format!("s{i}-{}", unit.exercise.slug))
 }
 
 /// Builds `tier` of every unit; results come back in the order of `units`.
@@ -137,13 +161,10 @@ pub fn build(
         // The subject's code is compiled from a copy, written with fresh dates whenever its
         // content changes: what is graded depends on the content alone, never on file dates
         // or on where the submission lives.
-        let source_dir = paths
-            .scratch
-            .join("work")
-            .join(key)
-            .join("src")
-            .join(format!("s{i}-{}", unit.exercise.slug));
-        copy_sources(&unit.crate_dir.join("src"), &source_dir.join("src"))?;
+        let source_dir = unit_source_dir(paths, key, i, unit);
+        if !options.sources_ready {
+            copy_sources(&unit.crate_dir.join("src"), &source_dir.join("src"))?;
+        }
         sources.push(source_dir.clone());
         let tests: Vec<_> = unit
             .tests

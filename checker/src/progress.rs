@@ -5,14 +5,15 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::grade::TestReport;
 
-/// Progress for one grading run.
+/// Progress for one grading run. The two tiers build at once, each with its spinner.
 pub struct Progress {
     terminal: bool,
     quiet: bool,
+    bars: MultiProgress,
 }
 
 impl Progress {
@@ -20,11 +21,18 @@ impl Progress {
         Progress {
             terminal: std::io::stderr().is_terminal(),
             quiet: quiet || std::env::var_os("CHECKER_QUIET").is_some(),
+            bars: MultiProgress::new(),
         }
     }
 
     fn line(&self, text: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        if self.terminal {
+            // Above the spinners, which stay at the bottom.
+            let _ = self.bars.println(text);
+        } else {
             eprintln!("{text}");
         }
     }
@@ -33,16 +41,18 @@ impl Progress {
     pub fn build(&self, what: &str, crates: usize) -> BuildBar {
         self.line(&format!("checker: {what}, {crates} crates …"));
         let bar = (self.terminal && !self.quiet).then(|| {
-            let bar = ProgressBar::new_spinner();
+            let bar = self.bars.add(ProgressBar::new_spinner());
             bar.set_style(
                 ProgressStyle::with_template("  {spinner} {elapsed:>4} {msg}")
                     .expect("a valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message(what.to_string());
             bar
         });
         BuildBar {
             bar,
+            what: what.to_string(),
             start: Instant::now(),
             count: std::cell::Cell::new(0),
             quiet: self.quiet,
@@ -57,7 +67,7 @@ impl Progress {
             ));
         }
         let bar = (self.terminal && !self.quiet && total > 0).then(|| {
-            let bar = ProgressBar::new(total as u64);
+            let bar = self.bars.add(ProgressBar::new(total as u64));
             bar.set_style(
                 ProgressStyle::with_template("  [{bar:30}] {pos}/{len} tests {msg}")
                     .expect("a valid template")
@@ -72,6 +82,7 @@ impl Progress {
 /// Ticks while cargo compiles.
 pub struct BuildBar {
     bar: Option<ProgressBar>,
+    what: String,
     start: Instant,
     count: std::cell::Cell<usize>,
     quiet: bool,
@@ -81,7 +92,11 @@ impl BuildBar {
     pub fn compiled(&self, name: &str) {
         self.count.set(self.count.get() + 1);
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("compiled {} crates · {name}", self.count.get()));
+            bar.set_message(format!(
+                "{}: compiled {} crates · {name}",
+                self.what,
+                self.count.get()
+            ));
         }
     }
 
@@ -91,7 +106,7 @@ impl BuildBar {
         }
         let secs = self.start.elapsed().as_secs_f64();
         if secs > 5.0 && !self.quiet {
-            eprintln!("checker: built in {secs:.0}s");
+            eprintln!("checker: {}: done in {secs:.0}s", self.what);
         }
     }
 }

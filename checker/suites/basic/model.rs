@@ -43,11 +43,12 @@ pub fn loom_results_stream_ends() {
     testkit::model(|| {
         let (mut pool, results) = WorkerPool::new(2, |n: u8| n).expect("valid pool");
         let consumer = thread::spawn(move || results.iter().count());
+        // One job for two workers: in some interleavings a worker is already waiting on the
+        // empty queue when `close` runs, in others it has not got there yet; both must leave.
         pool.submit(1).expect("a healthy pool accepts jobs");
-        pool.submit(2).expect("a healthy pool accepts jobs");
         pool.close();
         // The closed pool is still alive: the consumer must finish anyway.
-        assert_eq!(consumer.join().expect("consumer"), 2);
+        assert_eq!(consumer.join().expect("consumer"), 1);
         pool.shutdown();
     });
 }
