@@ -385,6 +385,8 @@ pub fn evaluate(
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = progress.tests(jobs.len());
     let proven: Mutex<std::collections::HashSet<usize>> = Mutex::new(Default::default());
+    // Exercises where, after loom's proof, an ordinary test hung too: (plan, that test).
+    let hung: Mutex<std::collections::HashMap<usize, String>> = Mutex::new(Default::default());
     std::thread::scope(|s| {
         for _ in 0..workers.min(jobs.len()) {
             s.spawn(|| {
@@ -396,6 +398,36 @@ pub fn evaluate(
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .contains(&job.plan);
+                    let hung_on = hung
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&job.plan)
+                        .cloned();
+                    if let (true, Some(hung_on), false) =
+                        (options.fast_feedback, &hung_on, job.test.kind == Kind::Loom)
+                    {
+                        // A student's run: the deadlock is proved and an ordinary test has
+                        // already hung on it. The rest would mostly hang too, each costing its
+                        // time limit; the next run (after the fix) runs them all.
+                        let report = TestReport::unrun(
+                            job.test,
+                            TestStatus::NotRun,
+                            &format!(
+                                "not run: loom proved a deadlock and `{hung_on}` hung on it \
+                                 too. Fix the deadlock first; the next run runs every test."
+                            ),
+                        );
+                        bar.finished(&report);
+                        if let Some(listener) = &options.listener {
+                            let slug = plans[job.plan].target.exercise.slug.clone();
+                            let _ = listener.send((slug, report.clone()));
+                        }
+                        results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((job.plan, job.slot, report));
+                        continue;
+                    }
                     if options.fast_feedback && deadlocked && job.test.kind != Kind::Loom {
                         // Loom has proved this exercise deadlocks: a test that hangs hangs for
                         // the same reason, and one that passes does so in milliseconds.
@@ -453,6 +485,12 @@ pub fn evaluate(
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
                                     .insert(job.plan);
+                            }
+                            if deadlocked && report.status == TestStatus::Timeout {
+                                hung.lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .entry(job.plan)
+                                    .or_insert_with(|| report.name.clone());
                             }
                             results
                                 .lock()
@@ -548,16 +586,35 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
 fn looks_like(ex: &Exercise, tests: &[TestReport]) -> Option<LooksLike> {
     let failed: std::collections::HashSet<&str> = tests
         .iter()
-        .filter(|t| !t.passed())
+        .filter(|t| !t.passed() && t.status != TestStatus::NotRun)
         .map(|t| t.name.as_str())
         .collect();
     if failed.is_empty() {
         return None;
     }
+    // In a student's run, tests may have been left unrun after a proven deadlock: they may
+    // have failed. A variant matches when every test that catches it failed or was not run;
+    // the one with most failures wins, then the one the most tests catch.
+    let not_run: std::collections::HashSet<&str> = tests
+        .iter()
+        .filter(|t| t.status == TestStatus::NotRun)
+        .map(|t| t.name.as_str())
+        .collect();
     ex.wrong
         .iter()
-        .filter(|w| w.caught_by.iter().all(|c| failed.contains(c.as_str())))
-        .max_by_key(|w| w.caught_by.len())
+        .filter(|w| {
+            w.caught_by
+                .iter()
+                .all(|c| failed.contains(c.as_str()) || not_run.contains(c.as_str()))
+        })
+        .max_by_key(|w| {
+            let failing = w
+                .caught_by
+                .iter()
+                .filter(|c| failed.contains(c.as_str()))
+                .count();
+            (failing, w.caught_by.len())
+        })
         .map(|w| LooksLike {
             variant: w.name.clone(),
             bug: w.bug.clone(),

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::curriculum::Curriculum;
 use crate::grade::{Diagnosis, ExerciseReport, ExerciseStatus, GradeReport, TestReport};
+use crate::status::TestStatus;
 
 /// `writeln!` into the function's `out` buffer (a report is built, then printed at once).
 macro_rules! outln {
@@ -154,6 +155,8 @@ pub fn print_exercise(e: &ExerciseReport, all: bool) {
 pub fn test_line(t: &TestReport) -> String {
     let (mark, style) = if t.passed() {
         ("✓", GREEN)
+    } else if t.status == TestStatus::NotRun {
+        ("·", DIM)
     } else {
         ("✗", RED)
     };
@@ -221,7 +224,10 @@ pub fn exercise(e: &ExerciseReport, all: bool, list: bool) -> String {
             l.chapter
         );
     }
-    let failed = e.failures_by_proof();
+    let (failed, not_run): (Vec<&TestReport>, Vec<&TestReport>) = e
+        .failures_by_proof()
+        .into_iter()
+        .partition(|t| t.status != TestStatus::NotRun);
     let shown = if all { failed.len() } else { SHOWN };
     // Several models often prove the same deadlock: print its report once.
     let finding = |m: &str| {
@@ -255,6 +261,14 @@ pub fn exercise(e: &ExerciseReport, all: bool, list: bool) -> String {
             "\n{DIM}… and {} more failing tests (`cargo checker check {} --all` shows every one){DIM:#}",
             failed.len() - shown,
             e.slug
+        );
+    }
+    if let Some(first) = not_run.first() {
+        outln!(
+            out,
+            "\n{DIM}{} tests not run — {}{DIM:#}",
+            not_run.len(),
+            first.message.trim_start_matches("not run: ")
         );
     }
     let (style, status) = status_text(e);
