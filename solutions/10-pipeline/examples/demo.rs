@@ -25,7 +25,7 @@ fn main() {
             Ok(n)
         })
         .stage(2, 2, |n: u32| {
-            let ms = if n % 3 == 0 { 40 } else { 15 };
+            let ms = if n.is_multiple_of(3) { 40 } else { 15 };
             trace::job(format!("resize {n} ({ms} ms)"), || {
                 trace::work(Duration::from_millis(ms));
             });
