@@ -4,17 +4,12 @@
 //! a smoke run, nothing is measured). The full bench is `cargo checker bench <exercise>`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod support;
+use support::root;
 
 fn checker() -> Command {
     Command::cargo_bin("checker").unwrap()

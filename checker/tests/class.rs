@@ -3,32 +3,14 @@
 //! schema or documented shape, and the class page read with an HTML parser.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
 use serde_json::Value;
 
 mod support;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn copy(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let dst = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &dst);
-        } else {
-            fs::copy(entry.path(), dst).unwrap();
-        }
-    }
-}
+use support::{copy, root};
 
 fn schema(name: &str) -> jsonschema::Validator {
     let text = fs::read_to_string(root().join("checker/tests/schemas").join(name)).unwrap();

@@ -3,19 +3,13 @@
 //! pass, reset with its backup, and the maintainers' checks.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
 mod support;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::root;
 
 fn checker() -> Command {
     Command::cargo_bin("checker").unwrap()

@@ -9,13 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod support;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::root;
 
 /// `checker grade --exercises DIR --json`, which must exit 0 and print one JSON object.
 fn grade(dir: &Path, extra: &[&str]) -> Value {

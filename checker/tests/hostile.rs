@@ -11,13 +11,6 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 /// A marker no real process has on its command line: attacks that start processes use it.
 const MARKER: &str = "987654321";
 /// A secret in the grader's environment that no build or test may see.
@@ -25,6 +18,9 @@ const SECRET: &str = "grader-secret-5b1e9";
 
 /// A submission holding exercise 1, its stub's `new` body replaced by `body` (which may refer
 /// to `workers` and `process`), plus `extra` appended and `files` written into `src/`.
+mod support;
+use support::root;
+
 fn submission(name: &str, body: &str, extra: &str, files: &[(&str, &str)]) -> PathBuf {
     let stub = fs::read_to_string(root().join("checker/suites/basic/stub/lib.rs")).unwrap();
     let marker = "todo!(\"start the workers and return the pool with its results receiver\")";
