@@ -67,7 +67,9 @@ fn a_class_is_graded_into_every_format() {
     let out = root().join("target/checker-tests/class-out");
     let _ = fs::remove_dir_all(&out);
     let output = Command::new(env!("CARGO_BIN_EXE_checker"))
-        .args(["grade", "--json", "-j", "2", "--submissions"])
+        // One exercise is enough to prove every format, and keeps `cargo test` short: the
+        // solutions themselves are graded in full by `verify`.
+        .args(["grade", "--json", "-j", "2", "--only", "basic", "--submissions"])
         .arg(&dir)
         .arg("--csv")
         .arg(out.join("class.csv"))
