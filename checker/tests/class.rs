@@ -69,7 +69,15 @@ fn a_class_is_graded_into_every_format() {
     let output = Command::new(env!("CARGO_BIN_EXE_checker"))
         // One exercise is enough to prove every format, and keeps `cargo test` short: the
         // solutions themselves are graded in full by `verify`.
-        .args(["grade", "--json", "-j", "2", "--only", "basic", "--submissions"])
+        .args([
+            "grade",
+            "--json",
+            "-j",
+            "2",
+            "--only",
+            "basic",
+            "--submissions",
+        ])
         .arg(&dir)
         .arg("--csv")
         .arg(out.join("class.csv"))
