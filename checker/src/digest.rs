@@ -4,6 +4,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// SHA-256 of `bytes`, in hex.
+pub fn bytes(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// SHA-256 over every file under `roots` (each file's path relative to its root, then its
 /// bytes), in sorted order: the same tree gives the same hash wherever it lies.
 pub fn tree(roots: &[PathBuf]) -> String {

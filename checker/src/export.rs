@@ -92,6 +92,7 @@ pub fn classroom(paths: &Paths, curriculum: &Curriculum, dir: &Path) -> Result<(
         &checker.join("benches/adapters"),
     )?;
     copy_tree(&root.join("checker/testkit"), &checker.join("testkit"))?;
+    copy_tree(&root.join("checker/vendor"), &checker.join("vendor"))?;
     copy_tree(
         &root.join("checker/tests/fixtures"),
         &checker.join("tests/fixtures"),

@@ -312,7 +312,10 @@ pub fn evaluate(
         })
         .collect();
     let progress = Progress::new(options.quiet);
+    let phase = crate::progress::phase;
+    phase("grading starts");
     harness::prepare_sources(paths, key, &units)?;
+    phase("sources ready");
     let build_options = harness::BuildOptions {
         sandbox: options.sandbox,
         deadline: options.build_timeout,
@@ -321,9 +324,13 @@ pub fn evaluate(
     // Both tiers at once: cargo locks each profile's folder on its own, so the debug build of
     // the tests and the release build of the loom models do not wait for each other.
     let (unit_built, loom_built) = std::thread::scope(|scope| {
-        let loom = scope
-            .spawn(|| harness::build(paths, key, Tier::Loom, &units, &progress, &build_options));
+        let loom = scope.spawn(|| {
+            let built = harness::build(paths, key, Tier::Loom, &units, &progress, &build_options);
+            phase("loom tier built");
+            built
+        });
         let unit = harness::build(paths, key, Tier::Unit, &units, &progress, &build_options);
+        phase("unit tier built");
         (unit, loom.join())
     });
     let loom_built = match loom_built {
@@ -507,6 +514,7 @@ pub fn evaluate(
         }
     });
     bar.done();
+    phase("tests run");
     if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }

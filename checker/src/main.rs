@@ -321,6 +321,7 @@ fn positive(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    progress::start_clock();
     // Like any Unix tool: output into a closed pipe (`| head`) ends the program quietly.
     #[cfg(unix)]
     // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
@@ -330,7 +331,9 @@ fn main() -> ExitCode {
             nix::sys::signal::SigHandler::SigDfl,
         );
     }
-    match run(Cli::parse()) {
+    let result = run(Cli::parse());
+    progress::phase("done");
+    match result {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "checker: error: {e:#}");

@@ -84,6 +84,11 @@ impl Paths {
     pub fn lockfile(&self) -> PathBuf {
         self.root.join("Cargo.lock")
     }
+
+    /// The workbook's patched loom (see `checker/vendor/loom/PATCHED.md`).
+    pub fn vendored_loom(&self) -> PathBuf {
+        self.root.join("checker").join("vendor").join("loom")
+    }
 }
 
 /// A short, stable name for a text (FNV-1a), used to key work folders.
