@@ -101,8 +101,17 @@ pub fn grade_class(
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(submissions.len()) {
-            s.spawn(|| {
+        for slot in 0..jobs.max(1).min(submissions.len()) {
+            let options = Options {
+                work_key: Some(format!(
+                    "class-{}-{slot}",
+                    crate::paths::short_hash(&dir.to_string_lossy())
+                )),
+                ..options.clone()
+            };
+            let (submissions, results, next, done, bar) =
+                (&submissions, &results, &next, &done, &bar);
+            s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(sub) = submissions.get(i) else { break };
