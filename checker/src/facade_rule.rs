@@ -81,6 +81,18 @@ pub fn violations(src: &Path) -> Vec<String> {
             found.push(format!("{shown}: cannot be read as UTF-8 text"));
             continue;
         };
+        // The compiler stops a `const` that evaluates for too long — unless the code lifts
+        // that guard, which no exercise needs and which lets one `loop {}` stall the build
+        // until its deadline. An identifier cannot be assembled from pieces in stable Rust,
+        // so finding the name anywhere in the file finds every way to name the lint.
+        if let Some(at) = text.find("long_running_const_eval") {
+            let line = text[..at].lines().count().max(1);
+            found.push(format!(
+                "{shown}:{line}: names the `long_running_const_eval` lint; the compiler's guard \
+                 against endless constant evaluation stays on (a `const` that never finishes \
+                 would stall the build)"
+            ));
+        }
         let ast = match syn::parse_file(&text) {
             Ok(ast) => ast,
             // The compiler will say it better; the rule has nothing to judge yet.
@@ -533,6 +545,15 @@ mod tests {
                 "plain string literal",
             ),
             ("#[cfg_attr(all(), path = \"../x.rs\")] mod m;", "cfg_attr"),
+            (
+                "#[allow(long_running_const_eval)]\nconst F: u8 = loop {};",
+                "long_running_const_eval",
+            ),
+            (
+                "macro_rules! quiet { ($l:ident) => { #[allow($l)] const F: u8 = loop {}; } }\n\
+                 quiet!(r#long_running_const_eval);",
+                "long_running_const_eval",
+            ),
             (
                 "macro_rules! grab { ($p:literal) => { include_str!($p) } }",
                 "inside a macro",

@@ -213,7 +213,7 @@ impl Options {
             timeout_scale,
             sandbox: crate::sandbox::usable(),
             strict: false,
-            build_timeout: std::time::Duration::from_secs(120),
+            build_timeout: std::time::Duration::from_secs(60),
             cache: true,
             quiet: false,
             fast_feedback: true,
@@ -613,7 +613,13 @@ fn finish(plan: Plan<'_, '_>) -> ExerciseReport {
         )),
         _ => None,
     });
-    summarise(plan.target, tests, compile_message, warnings)
+    summarise(
+        plan.target,
+        &plan.source_dir,
+        tests,
+        compile_message,
+        warnings,
+    )
 }
 
 /// The known-wrong variant whose signature the failures match: every test that catches it
@@ -780,6 +786,8 @@ fn precheck(t: &Target<'_>) -> Option<ExerciseReport> {
 
 fn summarise(
     t: &Target<'_>,
+    // What was graded: the checker's copy of the subject (the student may have saved since).
+    graded: &Path,
     mut tests: Vec<TestReport>,
     message: Option<String>,
     warnings: Vec<String>,
@@ -816,7 +824,7 @@ fn summarise(
         score,
         max_score,
         message,
-        source_hash: Some(crate::digest::tree(&[t.crate_dir.join("src")])),
+        source_hash: Some(crate::digest::tree(&[graded.join("src")])),
         looks_like: if status == ExerciseStatus::InProgress {
             looks_like(ex, &tests)
         } else {

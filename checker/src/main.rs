@@ -292,15 +292,16 @@ struct Timing {
     /// Multiply every test's timeout (5 s for ordinary tests, 120 s for loom models) by this.
     #[arg(long, default_value_t = 1.0, value_parser = positive)]
     timeout_scale: f64,
-    /// Stop compiling an exercise's crates after this many seconds (a compile-time loop).
-    #[arg(long, default_value_t = 120)]
+    /// Stop compiling an exercise's crates after this many seconds (a compile-time loop);
+    /// each further exercise in the same build adds an eighth.
+    #[arg(long, default_value_t = 60)]
     build_timeout: u64,
 }
 
 fn timing_default() -> Timing {
     Timing {
         timeout_scale: 1.0,
-        build_timeout: 120,
+        build_timeout: 60,
     }
 }
 
@@ -359,7 +360,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         exercises: PathBuf::from("exercises"),
         timing: Timing {
             timeout_scale: 1.0,
-            build_timeout: 120,
+            build_timeout: 60,
         },
     }) {
         Command::Status { exercises, timing } => {

@@ -300,8 +300,9 @@ mod verdict {
             use std::os::unix::process::CommandExt;
             let verdict = self.verdict.1.as_raw_fd();
             let nonce = self.nonce.0.as_raw_fd();
-            // SAFETY: between fork and exec this only calls dup2 and setpgid, which are
-            // async-signal-safe, and allocates nothing.
+            let parent = std::process::id();
+            // SAFETY: between fork and exec this only calls dup2, setpgid, prctl and getppid,
+            // which are async-signal-safe, and allocates nothing.
             unsafe {
                 cmd.pre_exec(move || {
                     if libc_dup2(verdict, 3) < 0 || libc_dup2(nonce, 4) < 0 {
@@ -312,6 +313,13 @@ mod verdict {
                         nix::unistd::Pid::from_raw(0),
                     )
                     .map_err(std::io::Error::from)?;
+                    // Die with the checker, however it ends (a watch closed mid-check, a
+                    // killed grader): the launcher's own child dies with the launcher, so
+                    // nothing of the test outlives grading.
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    if libc::getppid() as u32 != parent {
+                        return Err(std::io::Error::other("the checker has already ended"));
+                    }
                     Ok(())
                 });
             }

@@ -85,10 +85,19 @@ struct App<'a> {
     /// The last status of each ready exercise.
     statuses: Vec<Option<ExerciseStatus>>,
     running: bool,
+    /// A save arrived while a check was running: check again when it ends (its result is
+    /// already out of date).
+    again: bool,
+    /// The newest modification time of the current exercise's sources when the running
+    /// check started. Dates, not contents: reading the files would itself raise file events
+    /// (inotify reports opens), and the watcher would chase its own reads.
+    checked_at: Option<SystemTime>,
     /// The running check's first failure has been shown.
     first_failure_shown: bool,
     /// When the current exercise's files were last seen changed, and whether an event came.
     last_seen: Option<SystemTime>,
+    /// What the last tick saw (for the no-file-events hint).
+    tick_seen: Option<SystemTime>,
     event_since_change: bool,
     /// A question is open: what a `y` does.
     asking: Option<Question>,
@@ -150,11 +159,26 @@ impl App<'_> {
     }
 
     /// Starts checking the current exercise in the background.
+    /// A file event for the current exercise. Only a new modification date counts: inotify
+    /// also reports opens, and the checker itself reads the sources it grades.
+    fn on_change(&mut self) {
+        let now = self.modified();
+        if self.running {
+            if now != self.checked_at {
+                self.again = true;
+            }
+        } else if now != self.last_seen {
+            self.check();
+        }
+    }
+
     fn check(&mut self) {
         if self.running {
+            self.again = true;
             return;
         }
         self.running = true;
+        self.checked_at = self.modified();
         self.first_failure_shown = false;
         self.header();
         show("checking …\n");
@@ -226,6 +250,12 @@ impl App<'_> {
             }
         }
         self.keys_line();
+        // A save during the check (not merely a second event of the same save) is checked
+        // now; what was just shown is out of date.
+        if std::mem::take(&mut self.again) && self.checked_at != self.modified() {
+            self.asking = None;
+            self.check();
+        }
     }
 
     /// The newest modification time among the current exercise's sources.
@@ -342,15 +372,17 @@ impl App<'_> {
             return;
         }
         let now = self.modified();
-        if now != self.last_seen && now.is_some() {
-            if !self.event_since_change {
+        if now != self.tick_seen && now.is_some() {
+            // `last_seen` stays the file events' business: a save whose event is still being
+            // debounced must still be checked when it arrives.
+            if !self.event_since_change && now != self.last_seen {
                 show(
                     "\n\x1b[33mA file changed but no file event arrived: this file system may not \
                      report changes. Press Enter to check now, or restart with `cargo checker \
                      watch --manual-run`.\x1b[0m\n",
                 );
             }
-            self.last_seen = now;
+            self.tick_seen = now;
         }
         self.event_since_change = false;
     }
@@ -411,8 +443,11 @@ pub fn watch(paths: &Paths, curriculum: &Curriculum, dir: &Path, manual: bool) -
         current,
         statuses,
         running: false,
+        again: false,
+        checked_at: None,
         first_failure_shown: false,
         last_seen: None,
+        tick_seen: None,
         event_since_change: false,
         asking: None,
     };
@@ -436,7 +471,7 @@ fn run(app: &mut App<'_>, rx: Receiver<Event>) {
             Ok(Event::Changed(slug)) => {
                 app.event_since_change = true;
                 if slug == app.exercise().slug {
-                    app.check();
+                    app.on_change();
                 }
             }
             Ok(Event::Test(t)) => app.on_test(&t),
@@ -463,8 +498,10 @@ fn watch_files(
         .filter(|e| e.is_ready())
         .map(|e| (dir.join(&e.dir), e.slug.clone()))
         .collect();
+    // An editor's save (write a temporary file, rename it over) takes a few milliseconds:
+    // 50 ms coalesces it and keeps the first failure close to the save.
     let mut debouncer = notify_debouncer_mini::new_debouncer(
-        Duration::from_millis(200),
+        Duration::from_millis(50),
         move |res: notify_debouncer_mini::DebounceEventResult| {
             let Ok(events) = res else { return };
             let mut seen = std::collections::BTreeSet::new();

@@ -308,6 +308,20 @@ fn grading_always_ends_and_stays_small() {
             ),
         ),
         (
+            // 2^40 expansions, each level within the recursion limit: the compiler never
+            // finishes (and grows by about 100 MB a second) until the deadline stops it.
+            "endless-macro-expansion",
+            submission(
+                "hang-macro",
+                "todo!()",
+                &format!(
+                    "macro_rules! boom {{ () => {{}}; (x $($t:tt)*) => {{ boom!($($t)*); boom!($($t)*); }}; }}\nboom!({});",
+                    "x ".repeat(40)
+                ),
+                &[],
+            ),
+        ),
+        (
             "a-huge-failure-message",
             submission(
                 "flood",
@@ -319,6 +333,17 @@ fn grading_always_ends_and_stays_small() {
     ];
     all_score_zero(&cases, &["--build-timeout", "20"], |name, basic| {
         if name == "endless-const-evaluation" {
+            // Refused before any build: lifting the compiler's own guard is not allowed.
+            assert_eq!(basic["status"], "rejected", "{basic:#}");
+            assert!(
+                basic["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("long_running_const_eval"),
+                "{basic:#}"
+            );
+        }
+        if name == "endless-macro-expansion" {
             assert_eq!(basic["status"], "compile_error", "{basic:#}");
             assert!(
                 basic["message"]
