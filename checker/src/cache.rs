@@ -49,10 +49,7 @@ fn checker_hash() -> &'static str {
 
 impl Cache {
     pub fn new(paths: &Paths, options: &Options) -> Cache {
-        let suites = crate::digest::tree(&[
-            paths.curriculum(),
-            paths.root.join("checker").join("suites"),
-        ]);
+        let suites = crate::digest::tree(&paths.suite_inputs());
         Cache {
             dir: paths.target.join("results"),
             context: format!(

@@ -63,10 +63,7 @@ impl RunRecord {
         };
         RunRecord {
             checker_version: env!("CARGO_PKG_VERSION"),
-            suites_hash: crate::digest::tree(&[
-                paths.curriculum(),
-                paths.root.join("checker").join("suites"),
-            ]),
+            suites_hash: crate::digest::tree(&paths.suite_inputs()),
             sandbox_layers: layers,
             strict: options.strict,
             timeouts: Timeouts {

@@ -85,6 +85,19 @@ impl Paths {
         self.root.join("Cargo.lock")
     }
 
+    /// Everything a verdict depends on besides the subject's code and the checker itself:
+    /// the curriculum, the suites, and what they are built with (the facade the subject
+    /// compiles against, the test kit, the patched loom). Hashed to key cached results.
+    pub fn suite_inputs(&self) -> [PathBuf; 5] {
+        [
+            self.curriculum(),
+            self.root.join("checker").join("suites"),
+            self.facade(),
+            self.testkit(),
+            self.vendored_loom(),
+        ]
+    }
+
     /// The workbook's patched loom (see `checker/vendor/loom/PATCHED.md`).
     pub fn vendored_loom(&self) -> PathBuf {
         self.root.join("checker").join("vendor").join("loom")

@@ -92,6 +92,10 @@ pub fn loom_rendezvous_try_submit_needs_a_waiting_worker() {
     testkit::model(|| queue_respects_capacity(2, 0, 2, true));
 }
 
+pub fn loom_rendezvous_try_submit_refused_while_the_worker_is_busy() {
+    testkit::model(|| queue_respects_capacity(1, 0, 1, true));
+}
+
 pub fn loom_shutdown_with_full_results_buffer() {
     testkit::model(|| {
         let (pool, _results) = BufferedPool::new(

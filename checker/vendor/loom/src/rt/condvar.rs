@@ -39,7 +39,12 @@ impl Condvar {
     /// Blocks the current thread until this condition variable receives a notification.
     pub(crate) fn wait(&self, mutex: &Mutex, location: Location) {
         self.state.branch_opaque(location);
+        self.wait_unbranched(mutex, location);
+    }
 
+    /// Workbook patch: `wait` without its leading scheduling point (see
+    /// `sync::Condvar::wait_holding_lock`).
+    pub(crate) fn wait_unbranched(&self, mutex: &Mutex, location: Location) {
         rt::execution(|execution| {
             trace!(state = ?self.state, ?mutex, "Condvar::wait");
 
@@ -80,7 +85,12 @@ impl Condvar {
     /// Wakes up all blocked threads on this condvar.
     pub(crate) fn notify_all(&self, location: Location) {
         self.state.branch_opaque(location);
+        self.notify_all_unbranched();
+    }
 
+    /// Workbook patch: `notify_all` without its scheduling point (see
+    /// `sync::Condvar::notify_all_holding_lock`).
+    pub(crate) fn notify_all_unbranched(&self) {
         rt::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
 

@@ -39,6 +39,23 @@ impl Condvar {
         Ok(guard)
     }
 
+    /// **Workbook patch, not in upstream loom.** [`wait`](Self::wait) without the scheduling
+    /// point before it. The caller holds the mutex, so nothing another thread can observe
+    /// happens between that point and the release of the mutex inside the wait, where loom
+    /// switches threads anyway: the point only repeats interleavings. For the workbook's
+    /// modelled channel, which always holds its mutex while it waits and notifies.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn wait_holding_lock<'a, T>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        guard.unborrow();
+        self.object.wait_unbranched(guard.rt(), location!());
+        guard.reborrow();
+        Ok(guard)
+    }
+
     /// Waits on this condition variable for a notification, timing out after a
     /// specified duration.
     pub fn wait_timeout<'a, T>(
@@ -62,6 +79,17 @@ impl Condvar {
     #[track_caller]
     pub fn notify_all(&self) {
         self.object.notify_all(location!());
+    }
+
+    /// **Workbook patch, not in upstream loom.** [`notify_all`](Self::notify_all) without a
+    /// scheduling point, for a caller that holds the mutex its waiters use. Such a wake-up
+    /// cannot be observed before that mutex is released (the woken threads must take it
+    /// again), so — as with unlocking a `Mutex`, which is no scheduling point in loom either —
+    /// a switch just before it only repeats the interleavings that switching at the thread's
+    /// next operation explores. Without the mutex held it could hide interleavings.
+    #[doc(hidden)]
+    pub fn notify_all_holding_lock(&self) {
+        self.object.notify_all_unbranched();
     }
 }
 
