@@ -652,9 +652,11 @@ fn workspace_manifest(paths: &Paths, tier: Tier, members: &[String]) -> String {
          # Only the subject and its suite are rebuilt after an edit; the dependencies are built\n\
          # once, so they may take longer to build for faster tests: optimised in the debug tier\n\
          # (a suite's 100 000-job tests), one codegen unit in the loom tier (loom's scheduler).\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n\
+         # No debug info: nothing reads it (locations come from `#[track_caller]`), and without\n\
+         # it a suite compiles and links about 15 % faster after an edit.\n\
+         [profile.dev]\ndebug = false\n\n\
          [profile.dev.package.\"*\"]\nopt-level = 2\n\n\
-         [profile.release]\n{release_members}debug = \"line-tables-only\"\nincremental = true\n\n\
+         [profile.release]\n{release_members}debug = false\nincremental = true\n\n\
          [profile.release.package.\"*\"]\nopt-level = 3\ncodegen-units = 1\n\n\
          # The workbook's loom, as in its own workspace (the same Cargo.lock).\n\
          [patch.crates-io]\nloom = {{ path = {} }}\n",
