@@ -80,8 +80,14 @@ fn the_table_is_remembered_and_one_edit_invalidates_one_exercise() {
         "{again:#}"
     );
     // A change to one exercise's file: that exercise is graded again, the others are not.
+    // The edit is new on every run: results are remembered by content, so the same edit made
+    // by an earlier run of this test would be remembered too.
     let lib = dir.join("02-buffered/src/lib.rs");
-    let text = fs::read_to_string(&lib).unwrap() + "\n// an edit\n";
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let text = fs::read_to_string(&lib).unwrap() + &format!("\n// an edit ({nonce})\n");
     fs::write(&lib, text).unwrap();
     let after = grade();
     assert!(
