@@ -209,11 +209,16 @@ pub fn build(
     // sandboxed build below compiles only the subject and its suite. Skipped when nothing it
     // depends on changed since it last succeeded (a no-op cargo run is a tenth of a second of
     // a student's check); should the artefacts be gone anyway, the build below makes them.
-    let deps_stamp = work.join(".deps-built");
+    // One stamp per key: a student moving between two exercises changes the workspace's
+    // members each time, and both sets of dependencies stay built. The build fits the lock
+    // file to the members, so each stamp keeps the lock file its build left, and a skipped
+    // build puts it back (the sandboxed build below is `--locked`).
+    let stamps = work.join(".deps-built.d");
+    let _ = fs::remove_file(work.join(".deps-built")); // the single stamp of earlier versions
     let deps_key = [
         work.join("Cargo.toml"),
         work.join(deps_pkg(tag)).join("Cargo.toml"),
-        lock_copy.clone(),
+        paths.lockfile(),
     ]
     .iter()
     .map(|p| fs::read_to_string(p).unwrap_or_default())
@@ -225,8 +230,15 @@ pub fn build(
     .collect::<Vec<_>>()
     .join("\n\0");
     let deps_key = crate::digest::bytes(deps_key.as_bytes());
-    if fs::read_to_string(&deps_stamp).ok().as_deref() != Some(deps_key.as_str()) {
-        let _ = fs::remove_file(&deps_stamp);
+    let deps_stamp = stamps.join(&deps_key);
+    let stamped_lock = fs::read_to_string(&deps_stamp)
+        .ok()
+        .filter(|lock| lock.contains("[[package]]"));
+    if let Some(lock) = stamped_lock {
+        if fs::read_to_string(&lock_copy).ok().as_deref() != Some(lock.as_str()) {
+            fs::write(&lock_copy, lock).context("restoring the harness's Cargo.lock")?;
+        }
+    } else {
         let deps = run_cargo(
             paths,
             &work,
@@ -238,7 +250,12 @@ pub fn build(
         if let Some(errors) = deps.errors.values().next() {
             bail!("the checker's own dependencies do not build:\n{errors}");
         }
-        fs::write(&deps_stamp, &deps_key)?;
+        // A handful of stamps at most: past that, start again from this one.
+        if fs::read_dir(&stamps).map_or(0, |d| d.count()) >= 16 {
+            let _ = fs::remove_dir_all(&stamps);
+        }
+        fs::create_dir_all(&stamps)?;
+        fs::copy(&lock_copy, &deps_stamp).context("stamping the dependencies' build")?;
     }
     let everything = Invocation::Units {
         exclude: deps_pkg(tag),

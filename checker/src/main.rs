@@ -337,10 +337,10 @@ fn main() -> ExitCode {
     let mut args = std::env::args();
     if args.nth(1).as_deref() == Some("sandbox-exec") {
         let rest: Vec<String> = args.collect();
-        if let [policy, dashes, program, program_args @ ..] = rest.as_slice() {
-            if dashes == "--" {
-                sandbox::exec_main(policy, program, program_args);
-            }
+        if let [policy, dashes, program, program_args @ ..] = rest.as_slice()
+            && dashes == "--"
+        {
+            sandbox::exec_main(policy, program, program_args);
         }
     }
     let result = run(Cli::parse());
