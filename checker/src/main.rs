@@ -334,10 +334,11 @@ fn main() -> ExitCode {
     }
     // The sandbox launcher starts once per test: it skips clap (a parse of the whole command
     // tree, in the unoptimised dev build, was a third of its start-up).
-    let mut args = std::env::args();
-    if args.nth(1).as_deref() == Some("sandbox-exec") {
-        let rest: Vec<String> = args.collect();
-        if let [policy, dashes, program, program_args @ ..] = rest.as_slice()
+    // (`args_os`: an argument that is not UTF-8 must reach clap's error, not panic here.)
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == "sandbox-exec") {
+        let rest: Option<Vec<String>> = args.map(|a| a.into_string().ok()).collect();
+        if let Some([policy, dashes, program, program_args @ ..]) = rest.as_deref()
             && dashes == "--"
         {
             sandbox::exec_main(policy, program, program_args);
