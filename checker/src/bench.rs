@@ -243,6 +243,7 @@ pub fn run(paths: &Paths, curriculum: &Curriculum, req: &Request<'_>) -> Result<
         sandbox: crate::sandbox::usable(),
         deadline: Duration::from_secs(300),
         sources_ready: false,
+        incremental: true,
     };
     let built = harness::build(
         &bench_paths,

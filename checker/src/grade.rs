@@ -201,6 +201,9 @@ pub struct Options {
     /// previous one's (the sources are copied in with fresh dates; cargo and rustc's
     /// incremental compilation rebuild whatever the new code changes).
     pub work_key: Option<String>,
+    /// Keep rustc's incremental caches (see [`harness::BuildOptions::incremental`]); off
+    /// when the caller's environment says `CARGO_INCREMENTAL=0`, as it would for cargo.
+    pub incremental: bool,
 }
 
 impl Options {
@@ -217,6 +220,7 @@ impl Options {
             timeline: true,
             listener: None,
             work_key: None,
+            incremental: std::env::var_os("CARGO_INCREMENTAL").is_none_or(|v| v != "0"),
         }
     }
 }
@@ -326,6 +330,7 @@ pub fn evaluate(
         sandbox: options.sandbox,
         deadline: options.build_timeout,
         sources_ready: true,
+        incremental: options.incremental,
     };
     // Both tiers at once: cargo locks each profile's folder on its own, so the debug build of
     // the tests and the release build of the loom models do not wait for each other.

@@ -112,6 +112,10 @@ pub struct BuildOptions {
     /// [`prepare_sources`] has copied the subjects' sources already: both tiers build from
     /// that one copy at once, and a file the student saves meanwhile is never half-read.
     pub sources_ready: bool,
+    /// Keep rustc's incremental caches. They make a student's next edit rebuild in a
+    /// fraction of the time, but cost a few megabytes per crate: `verify` builds hundreds of
+    /// variants once each, and with them kept it needed 5 GB more disk (it ran out in CI).
+    pub incremental: bool,
 }
 
 /// Copies each unit's `src/` to where [`build`] compiles it from (see
@@ -192,7 +196,7 @@ pub fn build(
     write_deps_package(paths, &work, tier, tag, units)?;
     write_if_changed(
         &work.join("Cargo.toml"),
-        &workspace_manifest(paths, tier, &members),
+        &workspace_manifest(paths, tier, &members, options.incremental),
     )?;
     let lock_copy = work.join("Cargo.lock");
     let newer = |a: &Path, b: &Path| {
@@ -652,7 +656,7 @@ fn path_str(p: &Path) -> String {
     toml_str(&p.to_string_lossy())
 }
 
-fn workspace_manifest(paths: &Paths, tier: Tier, members: &[String]) -> String {
+fn workspace_manifest(paths: &Paths, tier: Tier, members: &[String], incremental: bool) -> String {
     let list: Vec<String> = members.iter().map(|m| toml_str(m)).collect();
     // Loom's own code (a dependency) does the work of a model; the subject and its suite are
     // what a student's edit recompiles, and at `opt-level = 1` a real change to a pool
@@ -671,9 +675,9 @@ fn workspace_manifest(paths: &Paths, tier: Tier, members: &[String]) -> String {
          # (a suite's 100 000-job tests), one codegen unit in the loom tier (loom's scheduler).\n\
          # No debug info: nothing reads it (locations come from `#[track_caller]`), and without\n\
          # it a suite compiles and links about 15 % faster after an edit.\n\
-         [profile.dev]\ndebug = false\n\n\
+         [profile.dev]\ndebug = false\nincremental = {incremental}\n\n\
          [profile.dev.package.\"*\"]\nopt-level = 2\n\n\
-         [profile.release]\n{release_members}debug = false\nincremental = true\n\n\
+         [profile.release]\n{release_members}debug = false\nincremental = {incremental}\n\n\
          [profile.release.package.\"*\"]\nopt-level = 3\ncodegen-units = 1\n\n\
          # The workbook's loom, as in its own workspace (the same Cargo.lock).\n\
          [patch.crates-io]\nloom = {{ path = {} }}\n",

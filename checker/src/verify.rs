@@ -108,6 +108,8 @@ pub fn verify(paths: &Paths, curriculum: &Curriculum, options: &Options) -> Resu
         &grade::Options {
             cache: false,
             fast_feedback: false,
+            // Each variant is built once: no later edit for incremental caches to speed up.
+            incremental: false,
             ..grade::Options::student(1.0)
         },
     )?;
